@@ -1,0 +1,63 @@
+# houqin — `make run` serves the demo, `make test` runs the whole suite.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 poppler-utils
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: run install migrate seed test lint format system-deps messages bench clean
+
+run: seed
+	$(BIN)/houqin serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/houqin migrate
+
+seed: migrate
+	$(BIN)/houqin seed-demo
+
+# Debian packages the tests need (browser tests, CJK fonts for PDFs, pdftoppm).
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install system-deps lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Extract translatable strings and update the zh-CN and en catalogs of core and plugins.
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o var/core.pot core web
+	for l in zh_CN en; do $(BIN)/pybabel -q update -N -i var/core.pot -d core/locale -l $$l; done
+	for p in plugins/*/; do s=$$(basename $$p); [ -d $$p/locale ] || continue; \
+		$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -o var/$$s.pot $$p; \
+		for l in zh_CN en; do $(BIN)/pybabel -q update -N -i var/$$s.pot -d $$p/locale -l $$l; done; done
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/sessions var/throttle

@@ -1,0 +1,66 @@
+"""Database engines built from ``HOUQIN_DATABASE_URL``.
+
+SQLite is the embedded default (a file under var/); PostgreSQL is used in production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+
+def sqlite_path(url: str) -> Path:
+    """The file behind a ``sqlite:///path`` URL."""
+    return Path(url.split("sqlite:///", 1)[1])
+
+
+def engine_from_url(url: str, *, pool_max: int = 8) -> Engine:
+    """Return a Piccolo engine for a database URL (sqlite:///… or postgresql://…)."""
+    if url.startswith("sqlite:///"):
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=15)
+    scheme = urlparse(url).scheme
+    if scheme in {"postgres", "postgresql"}:
+        return PostgresEngine(
+            config={"dsn": url.replace("postgres://", "postgresql://", 1)},
+            extensions=(),
+            log_queries=False,
+        )
+    raise ValueError(f"Unsupported database URL {url!r}: use sqlite:///… or postgresql://…")
+
+
+async def start_engine(engine: Engine, *, pool_max: int = 8) -> None:
+    """Open what the engine needs at start-up (a pool on PostgreSQL, WAL on SQLite)."""
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=pool_max)
+    elif isinstance(engine, SQLiteEngine):
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+
+
+async def stop_engine(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def database_reachable(engine: Engine) -> bool:
+    try:
+        await engine.run_ddl("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+def icontains(column: Any, text: str) -> Any:
+    """Case-insensitive "contains" on both engines; typed wildcards are dropped.
+
+    PostgreSQL needs ILIKE; SQLite's LIKE is already case-insensitive for ASCII.
+    """
+    pattern = "%" + "".join(c for c in text if c not in "%_\\") + "%"
+    engine = column._meta.table._meta.db
+    return column.ilike(pattern) if isinstance(engine, PostgresEngine) else column.like(pattern)

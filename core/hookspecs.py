@@ -1,0 +1,115 @@
+"""The plugin contract: every hook houqin calls, each with what it is for.
+
+Hooks are called through :class:`core.plugins.PluginHooks`, which skips the plugins an
+organisation has not enabled. Implementations use ``@hookimpl`` from this module.
+docs/plugins.md documents every hook here (a test enforces it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from litestar import Request
+
+    from core.config import Settings
+    from core.descriptors import NavItem, Permission, Tile
+    from core.identity.actor import Actor
+
+PROJECT = "houqin"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_routes(settings: Settings) -> list[Any]:
+    """Return Litestar route handlers or controllers for this plugin.
+
+    Called once at start-up for every installed plugin. Core mounts them under
+    ``/s/<slug>/`` behind a guard that answers 404 when the actor's organisation has
+    not enabled the plugin, and behind login. Paths are relative to that prefix.
+    """
+
+
+@hookspec
+def register_api_routes(settings: Settings) -> list[Any]:
+    """Return Litestar route handlers for the JSON API of this plugin.
+
+    Called once at start-up. Core mounts them under ``/api/v1/s/<slug>/`` with the same
+    enabled-plugin guard; they appear in the OpenAPI schema at ``/schema``.
+    """
+
+
+@hookspec
+def register_permissions() -> list[Permission]:
+    """Return the permissions this plugin defines.
+
+    Codes start with the plugin slug (``notices.publish``). ``Permission.roles`` says
+    which roles hold the permission by default; org admins hold every permission.
+    Called once at start-up.
+    """
+
+
+@hookspec
+def home_tiles(actor: Actor) -> list[Tile]:
+    """Return the tiles this plugin shows on the phone home screen for ``actor``.
+
+    Called per page for enabled plugins only; check the actor's permissions before
+    returning a tile. Must not query the database.
+    """
+
+
+@hookspec
+def nav_items(actor: Actor) -> list[NavItem]:
+    """Return entries for the phone bottom navigation and the desk side bar.
+
+    Called per page for enabled plugins only. Must not query the database; return
+    nothing the actor may not open.
+    """
+
+
+@hookspec
+def admin_pages(actor: Actor) -> list[NavItem]:
+    """Return links added to the /admin menu (a plugin's own settings pages).
+
+    Called for organisation admins and scoped service admins, enabled plugins only.
+    """
+
+
+@hookspec
+def extra_head_assets() -> list[str]:
+    """Return URLs of extra stylesheets (``.css``) or scripts (``.js``) for every page.
+
+    Called once at start-up; URLs must be same-origin (served from ``/static``) so the
+    Content-Security-Policy keeps working.
+    """
+
+
+@hookspec
+def prepare_jinja_environment(env: Environment) -> None:
+    """Add filters, globals or tests to the shared Jinja environment.
+
+    Called once at start-up, after core has set up its own filters and i18n.
+    """
+
+
+@hookspec(firstresult=True)
+def actor_from_request(request: Request) -> Actor | None:
+    """Resolve the acting user by other means than the session or API token (SSO).
+
+    Called when neither a session nor a bearer token identifies the user; the first
+    non-None result wins. Return an :class:`~core.identity.actor.Actor` or None.
+    """
+
+
+@hookspec
+async def seed_demo(org_id: int, users: dict[str, int]) -> None:
+    """Create this plugin's demo content in the demo organisation.
+
+    ``users`` maps demo role names (``employee``, ``org_admin``…) to user ids. Called
+    by ``houqin seed-demo`` only when the organisation is new, so it runs once.
+    Coroutine: the caller awaits every result.
+    """

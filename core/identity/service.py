@@ -1,0 +1,254 @@
+"""Database operations of identity: actors, logins, users, roles, plugin switches, tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from core.identity.actor import Actor
+from core.identity.passwords import hash_password, needs_rehash, verify_password
+from core.identity.roles import ROLES, SCOPED_ROLES, PermissionRegistry
+from core.plugins import PluginRegistry
+from core.tables import (
+    ApiToken,
+    AuditEntry,
+    Department,
+    Organisation,
+    PluginSetting,
+    RoleGrant,
+    User,
+)
+
+TOKEN_PREFIX = "hq_"  # noqa: S105 - a marker, not a secret
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def enabled_plugins(org_id: int, registry: PluginRegistry) -> frozenset[str]:
+    """Installed plugins the organisation has on (a plugin with no row uses its default)."""
+    rows = await PluginSetting.select(PluginSetting.slug, PluginSetting.enabled).where(
+        PluginSetting.org == org_id
+    )
+    explicit = {row["slug"]: row["enabled"] for row in rows}
+    return frozenset(
+        slug
+        for slug, plugin in registry.installed.items()
+        if explicit.get(slug, plugin.settings.get("enabled_by_default", True))
+    )
+
+
+async def set_plugin_enabled(org_id: int, slug: str, enabled: bool, actor_id: int | None) -> None:
+    existing = (
+        await PluginSetting.objects()
+        .where((PluginSetting.org == org_id) & (PluginSetting.slug == slug))
+        .first()
+    )
+    if existing is None:
+        await PluginSetting.insert(PluginSetting(org=org_id, slug=slug, enabled=enabled))
+    else:
+        await PluginSetting.update(
+            {PluginSetting.enabled: enabled, PluginSetting.updated_at: now()}
+        ).where(PluginSetting.id == existing.id)
+    await audit(org_id, actor_id, "plugin.enabled" if enabled else "plugin.disabled", slug)
+
+
+async def load_actor(
+    user_id: int,
+    registry: PluginRegistry,
+    permissions: PermissionRegistry,
+    *,
+    via_token: bool = False,
+) -> Actor | None:
+    """Load an active user with organisation, grants and enabled plugins: three queries."""
+    row = (
+        await User.select(
+            User.id,
+            User.org.id.as_alias("org_id"),
+            User.org.slug.as_alias("org_slug"),
+            User.org.name.as_alias("org_name"),
+            User.org.brand_colour.as_alias("brand_colour"),
+            User.org.default_locale.as_alias("org_locale"),
+            User.org.time_zone.as_alias("time_zone"),
+            User.login,
+            User.display_name,
+            User.locale,
+            User.department.id.as_alias("department_id"),
+        )
+        .where((User.id == user_id) & (User.is_active.eq(True)))
+        .first()
+    )
+    if row is None:
+        return None
+    grants = frozenset(
+        (g["role"], g["scope"])
+        for g in await RoleGrant.select(RoleGrant.role, RoleGrant.scope).where(
+            RoleGrant.user == user_id
+        )
+    )
+    return Actor(
+        user_id=row["id"],
+        org_id=row["org_id"],
+        org_slug=row["org_slug"],
+        org_name=row["org_name"],
+        brand_colour=row["brand_colour"],
+        org_locale=row["org_locale"],
+        time_zone=row["time_zone"],
+        login=row["login"],
+        display_name=row["display_name"],
+        locale=row["locale"],
+        department_id=row["department_id"],
+        grants=grants,
+        permissions=permissions.resolve(grants),
+        enabled_plugins=await enabled_plugins(row["org_id"], registry),
+        via_token=via_token,
+    )
+
+
+def normalise_login(login: str) -> str:
+    return login.strip().lower()
+
+
+async def authenticate(login: str, password: str) -> dict[str, Any] | None:
+    """Return the user row when login and password match an active user, else None."""
+    row = (
+        await User.select(User.id, User.org, User.password_hash, User.is_active)
+        .where(User.login == normalise_login(login))
+        .first()
+    )
+    ok = verify_password(row["password_hash"] if row else None, password)
+    if not ok or row is None or not row["is_active"]:
+        return None
+    values: dict[Any, Any] = {User.last_login_at: now()}
+    if needs_rehash(row["password_hash"]):
+        values[User.password_hash] = hash_password(password)
+    await User.update(values).where(User.id == row["id"])
+    return row
+
+
+async def audit(
+    org_id: int, actor_id: int | None, action: str, target: str = "", **detail: Any
+) -> None:
+    await AuditEntry.insert(
+        AuditEntry(org=org_id, actor_id=actor_id, action=action, target=target, detail=detail)
+    )
+
+
+async def create_org(slug: str, name: str, default_locale: str = "zh_CN") -> int:
+    org = Organisation(slug=slug, name=name, default_locale=default_locale)
+    await org.save()
+    return org.id
+
+
+async def create_user(
+    org_id: int,
+    login: str,
+    display_name: str,
+    password: str,
+    *,
+    roles: Iterable[str | tuple[str, str]] = ("employee",),
+    email: str = "",
+    phone: str = "",
+    department_id: int | None = None,
+    locale: str | None = None,
+    password_hash: str | None = None,
+) -> int:
+    """Create a user and its role grants in one transaction (a given hash skips hashing)."""
+    async with User._meta.db.transaction():
+        user = User(
+            org=org_id,
+            login=normalise_login(login),
+            display_name=display_name.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            department=department_id,
+            locale=locale,
+            password_hash=password_hash or hash_password(password),
+        )
+        await user.save()
+        await set_roles(org_id, user.id, roles)
+    return user.id
+
+
+def parse_grant(value: str | tuple[str, str]) -> tuple[str, str]:
+    """``"service_admin:repairs"`` → ``("service_admin", "repairs")``; validates the role."""
+    role, scope = value if isinstance(value, tuple) else [*value.split(":", 1), ""][:2]
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+    if role in SCOPED_ROLES and not scope:
+        raise ValueError(f"Role {role!r} needs a service scope, e.g. {role}:repairs.")
+    if role not in SCOPED_ROLES:
+        scope = ""
+    return role, scope
+
+
+async def set_roles(org_id: int, user_id: int, roles: Iterable[str | tuple[str, str]]) -> None:
+    """Replace a user's grants (call inside a transaction)."""
+    grants = sorted({parse_grant(r) for r in roles})
+    await RoleGrant.delete().where(RoleGrant.user == user_id)
+    if grants:
+        await RoleGrant.insert(
+            *[RoleGrant(org=org_id, user=user_id, role=role, scope=scope) for role, scope in grants]
+        )
+
+
+async def create_department(
+    org_id: int, name: str, parent_id: int | None = None, head_user_id: int | None = None
+) -> int:
+    dept = Department(org=org_id, name=name.strip(), parent=parent_id, head_user_id=head_user_id)
+    await dept.save()
+    return dept.id
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(org_id: int, user_id: int, name: str) -> str:
+    """Create a personal API token; the plain token is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await ApiToken.insert(
+        ApiToken(
+            org=org_id,
+            user=user_id,
+            name=name.strip(),
+            token_hash=_hash_token(token),
+            prefix=token[:10],
+        )
+    )
+    await audit(org_id, user_id, "token.created", name.strip())
+    return token
+
+
+async def user_for_token(token: str) -> int | None:
+    """The owner of a live token (and note its use), or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        await ApiToken.select(ApiToken.id, ApiToken.user)
+        .where((ApiToken.token_hash == _hash_token(token)) & ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if row is None:
+        return None
+    await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == row["id"])
+    return row["user"]
+
+
+async def revoke_token(org_id: int, user_id: int, token_id: int) -> bool:
+    """Revoke one of the user's own live tokens; False when not theirs or already revoked."""
+    mine = (
+        (ApiToken.id == token_id)
+        & (ApiToken.org == org_id)
+        & (ApiToken.user == user_id)
+        & ApiToken.revoked_at.is_null()
+    )
+    if not await ApiToken.exists().where(mine):
+        return False
+    await ApiToken.update({ApiToken.revoked_at: now()}).where(mine)
+    await audit(org_id, user_id, "token.revoked", str(token_id))
+    return True

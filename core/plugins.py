@@ -1,0 +1,175 @@
+"""Build the plugin manager from plugins.toml, in one place, and hand it to the app.
+
+plugins.toml decides what is *installed* (imported, migrated); each organisation then
+enables a subset of those in /admin. Built-in plugins are the packages
+``plugins.<slug>``; third-party ones are packages exposing the entry point group
+``houqin`` under their slug. Plugins not listed are never imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from core import hookspecs
+from core.descriptors import PluginInfo
+
+SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+CORE_PLUGINS = ("core.default_plugin",)
+
+
+class PluginError(RuntimeError):
+    """A plugin cannot be loaded: the message names the plugin and the cause."""
+
+
+@dataclass(frozen=True)
+class InstalledPlugin:
+    info: PluginInfo
+    module: ModuleType
+    settings: dict[str, Any]
+
+    @property
+    def slug(self) -> str:
+        return self.info.slug
+
+    @property
+    def path(self) -> Path:
+        return Path(self.module.__file__ or "").parent
+
+    @property
+    def piccolo_app(self) -> str | None:
+        name = f"{self.module.__name__}.piccolo_app"
+        return name if self.info.has_tables else None
+
+
+def read_plugins_toml(path: Path) -> dict[str, dict[str, Any]]:
+    """Return ``{slug: settings}`` for every ``[plugins.<slug>]`` section, in file order."""
+    if not path.exists():
+        raise PluginError(f"{path} not found: it lists the installed plugins.")
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    sections = data.get("plugins", {})
+    for slug in sections:
+        if not slug or set(slug) - SLUG_CHARS or slug[0].isdigit():
+            raise PluginError(f"Plugin slug {slug!r} in {path}: use lower-case letters, digits, _.")
+    return {slug: dict(value) for slug, value in sections.items()}
+
+
+def _import_plugin(slug: str) -> ModuleType:
+    builtin = f"plugins.{slug}"
+    if importlib.util.find_spec(builtin) is not None:
+        return importlib.import_module(builtin)
+    for ep in entry_points(group=hookspecs.PROJECT):
+        if ep.name == slug:
+            return ep.load()
+    raise PluginError(
+        f"Plugin {slug!r} is listed in plugins.toml but is neither a built-in "
+        f"(plugins/{slug}) nor an installed package with a 'houqin' entry point named {slug!r}."
+    )
+
+
+def load_installed(path: Path) -> list[InstalledPlugin]:
+    """Import the plugins that plugins.toml lists and check their declared dependencies."""
+    installed: list[InstalledPlugin] = []
+    for slug, settings in read_plugins_toml(path).items():
+        module = _import_plugin(slug)
+        info = getattr(module, "PLUGIN", None)
+        if not isinstance(info, PluginInfo):
+            raise PluginError(
+                f"Plugin {slug!r} ({module.__name__}) has no PLUGIN = PluginInfo(...)."
+            )
+        if info.slug != slug:
+            raise PluginError(f"Plugin listed as {slug!r} declares slug {info.slug!r}.")
+        installed.append(InstalledPlugin(info=info, module=module, settings=settings))
+    slugs = {p.slug for p in installed}
+    for plugin in installed:
+        for dep in plugin.info.requires:
+            if dep not in slugs:
+                raise PluginError(
+                    f"Plugin {plugin.slug!r} requires plugin {dep!r}, which is not installed: "
+                    f"add [plugins.{dep}] to plugins.toml or remove [plugins.{plugin.slug}]."
+                )
+    return installed
+
+
+def installed_piccolo_apps(path: Path) -> list[str]:
+    """Piccolo apps to migrate: core first, then each installed plugin that has tables."""
+    apps = ["core.piccolo_app"]
+    apps.extend(p.piccolo_app for p in load_installed(path) if p.piccolo_app)
+    return apps
+
+
+@dataclass
+class PluginRegistry:
+    """The plugin manager plus what core needs to know about each installed plugin."""
+
+    pm: pluggy.PluginManager
+    installed: dict[str, InstalledPlugin]
+    core_modules: list[ModuleType] = field(default_factory=list)
+    _subsets: dict[frozenset[str], PluginHooks] = field(default_factory=dict)
+
+    @property
+    def slugs(self) -> list[str]:
+        return list(self.installed)
+
+    def hooks(self, enabled: Iterable[str] | None = None) -> PluginHooks:
+        """Hook callers that reach core and only the ``enabled`` plugins (all if None)."""
+        key = frozenset(self.installed if enabled is None else enabled) & frozenset(self.installed)
+        if key not in self._subsets:
+            disabled = [p.module for s, p in self.installed.items() if s not in key]
+            self._subsets[key] = PluginHooks(self.pm, disabled)
+        return self._subsets[key]
+
+    def plugin_of(self, slug: str) -> InstalledPlugin:
+        return self.installed[slug]
+
+
+class PluginHooks:
+    """Attribute access to hook callers that skip the given plugin modules."""
+
+    def __init__(self, pm: pluggy.PluginManager, disabled: list[ModuleType]) -> None:
+        self._pm = pm
+        self._disabled = disabled
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._cache:
+            caller = getattr(self._pm.hook, name)
+            self._cache[name] = (
+                self._pm.subset_hook_caller(name, remove_plugins=self._disabled)
+                if self._disabled
+                else caller
+            )
+        return self._cache[name]
+
+
+def build_plugin_registry(path: Path) -> PluginRegistry:
+    """Create the PluginManager: hookspecs, core's default plugins, installed plugins."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    core_modules = []
+    for name in CORE_PLUGINS:
+        module = importlib.import_module(name)
+        pm.register(module, name=name)
+        core_modules.append(module)
+    installed = load_installed(path)
+    for plugin in installed:
+        pm.register(plugin.module, name=plugin.slug)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"Plugin hook not in the contract (misspelt?): {exc}") from exc
+    return PluginRegistry(
+        pm=pm, installed={p.slug: p for p in installed}, core_modules=core_modules
+    )

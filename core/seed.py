@@ -1,0 +1,51 @@
+"""The demo organisation: one user per role, departments, plugins' demo content."""
+
+from __future__ import annotations
+
+from core.identity.service import create_department, create_org, create_user
+from core.plugins import PluginRegistry
+from core.tables import Department, Organisation
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "houqin-demo"  # noqa: S105 - documented demo accounts
+
+# login, display name, grants, department key
+DEMO_USERS: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("employee@demo", "张伟 Zhang Wei", ("employee",), "sales"),
+    ("approver@demo", "李娜 Li Na", ("employee", "approver"), "sales"),
+    ("agent@demo", "王师傅 Wang (technician)", ("employee", "agent"), "logistics"),
+    ("dispatcher@demo", "刘洋 Liu Yang", ("employee", "dispatcher"), "logistics"),
+    ("svcadmin@demo", "陈静 Chen Jing", ("employee", "service_admin:notices"), "logistics"),
+    ("admin@demo", "赵敏 Zhao Min", ("employee", "org_admin"), "logistics"),
+    ("auditor@demo", "孙悦 Sun Yue", ("employee", "auditor"), "finance"),
+]
+
+
+async def seed_demo(registry: PluginRegistry) -> bool:
+    """Create the demo organisation once; False when it already exists."""
+    if await Organisation.exists().where(Organisation.slug == DEMO_SLUG):
+        return False
+    async with Organisation._meta.db.transaction():
+        org_id = await create_org(DEMO_SLUG, "示例单位 Demo Co.", "zh_CN")
+        root = await create_department(org_id, "总部 Head office")
+        depts = {
+            "logistics": await create_department(org_id, "后勤保障部 Logistics", root),
+            "sales": await create_department(org_id, "销售部 Sales", root),
+            "finance": await create_department(org_id, "财务部 Finance", root),
+        }
+        users: dict[str, int] = {}
+        for login, name, grants, dept in DEMO_USERS:
+            role = login.split("@", 1)[0]
+            users[role] = await create_user(
+                org_id, login, name, DEMO_PASSWORD, roles=grants, department_id=depts[dept]
+            )
+        users["org_admin"] = users["admin"]
+        await Department.update({Department.head_user_id: users["approver"]}).where(
+            Department.id == depts["sales"]
+        )
+        await Department.update({Department.head_user_id: users["admin"]}).where(
+            Department.id.is_in([root, depts["logistics"]])
+        )
+        for coro in registry.pm.hook.seed_demo(org_id=org_id, users=users):
+            await coro
+    return True

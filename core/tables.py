@@ -1,0 +1,108 @@
+"""Core tables: organisations, departments, users, roles, plugin switches, tokens, audit.
+
+Every table that belongs to an organisation carries ``org`` and its unique constraints
+and main indexes lead with it (DESIGN §6), so the schema can be sharded by organisation.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Organisation(Table, tablename="core_organisation"):
+    slug = Varchar(length=64, unique=True)
+    name = Varchar(length=200)
+    default_locale = Varchar(length=10, default="zh_CN")
+    brand_colour = Varchar(length=7, default="#1d64d8")
+    time_zone = Varchar(length=64, default="Asia/Shanghai")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Department(Table, tablename="core_department"):
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=200)
+    parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
+    # The head is a user of the same organisation; kept as an id (users reference
+    # departments, and a cycle of foreign keys cannot be created in one migration).
+    head_user_id = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="core_user"):
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
+    login = Varchar(length=150, unique=True)
+    display_name = Varchar(length=200)
+    email = Varchar(length=254, default="")
+    phone = Varchar(length=32, default="")
+    department = ForeignKey(
+        references=Department, null=True, on_delete=OnDelete.set_null, index=True
+    )
+    locale = Varchar(length=10, null=True, default=None)
+    password_hash = Varchar(length=255)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class RoleGrant(Table, tablename="core_role_grant"):
+    """A role held by a user; ``scope`` is a service slug for scoped roles, else ''."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=32)
+    scope = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PluginSetting(Table, tablename="core_plugin_setting"):
+    """Whether an organisation has switched an installed plugin on."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    slug = Varchar(length=64)
+    enabled = Boolean(default=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiToken(Table, tablename="core_api_token"):
+    """A personal API token; only its SHA-256 is stored, it carries its owner's rights."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    prefix = Varchar(length=12)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class AuditEntry(Table, tablename="core_audit_entry"):
+    """Who changed what in administration (users, roles, plugins, tokens, logins)."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    actor_id = Integer(null=True, default=None)
+    action = Varchar(length=64)
+    target = Varchar(length=200, default="")
+    detail = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+CORE_TABLES: list[type[Table]] = [
+    Organisation,
+    Department,
+    User,
+    RoleGrant,
+    PluginSetting,
+    ApiToken,
+    AuditEntry,
+]

@@ -1,0 +1,1 @@
+"""Built-in service plugins, one package per slug (see plugins.toml)."""

@@ -1,0 +1,230 @@
+"""Test set-up: fresh SQLite and PostgreSQL databases, migrated once per run.
+
+Database tests take the ``db`` fixture, parametrized over both engines: every table's
+engine is swapped at run time (``Table._meta.db``), so one process tests both. When
+PostgreSQL does not answer, its half is skipped with the reason — except under CI,
+where PostgreSQL is promised and its absence fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
+os.environ.setdefault("HOUQIN_VAR_DIR", str(Path(__file__).parent.parent / "var" / "test"))
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from piccolo.apps.migrations.tables import Migration
+from piccolo.conf.apps import Finder
+from piccolo.engine.base import Engine
+
+from core.config import ROOT, Settings, load_settings
+from core.db import engine_from_url
+from core.identity.passwords import hash_password
+from core.identity.service import create_org, create_user
+from core.plugins import build_plugin_registry
+
+PG_ADMIN_DSN = os.environ.get("HOUQIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}{os.getpid()}x{next(_counter)}"
+
+
+def _migrate(url: str, var_dir: Path) -> None:
+    env = {**os.environ, "HOUQIN_DATABASE_URL": url, "HOUQIN_VAR_DIR": str(var_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "core.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"migrate failed for {url}:\n{result.stdout}\n{result.stderr}")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_DSN}: {exc}"
+    return None
+
+
+@dataclass
+class Databases:
+    sqlite_url: str
+    pg_url: str | None
+    pg_name: str | None
+    pg_skip_reason: str | None
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    base = tmp_path_factory.mktemp("db")
+    sqlite_url = f"sqlite:///{base / 'test.sqlite3'}"
+    _migrate(sqlite_url, base)
+    reason = _pg_available()
+    pg_url = pg_name = None
+    if reason is None:
+        pg_name = f"houqin_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{pg_name}"'))
+        pg_url = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + pg_name
+        _migrate(pg_url, base)
+    elif IN_CI:
+        pytest.exit(f"CI=true but {reason}", returncode=3)
+    yield Databases(sqlite_url, pg_url, pg_name, reason)
+    if pg_name:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+def _all_tables() -> list[type]:
+    return [*Finder().get_table_classes(), Migration]
+
+
+@pytest.fixture(scope="session")
+async def _engines(databases: Databases) -> AsyncIterator[dict[str, Engine]]:
+    # No PostgreSQL pool here: Litestar's test client runs the app on an event loop of
+    # its own, and a pool belongs to one loop; one connection per query works on both.
+    engines: dict[str, Engine] = {"sqlite": engine_from_url(databases.sqlite_url)}
+    if databases.pg_url:
+        engines["postgres"] = engine_from_url(databases.pg_url)
+    yield engines
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def db(
+    request: pytest.FixtureRequest, _engines: dict[str, Engine], databases: Databases
+) -> Engine:
+    """The engine under test; every table of every installed app points at it."""
+    name = request.param
+    if name not in _engines:
+        pytest.skip(databases.pg_skip_reason or "PostgreSQL unavailable")
+    engine = _engines[name]
+    for table in _all_tables():
+        table._meta.db = engine
+    return engine
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db: Engine) -> Settings:
+    base = load_settings({"HOUQIN_VAR_DIR": str(tmp_path)})
+    return replace(base, var_dir=tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    from web.app import create_app
+
+    return create_app(settings, build_plugin_registry(settings.plugins_file), manage_engine=False)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        c.follow_redirects = False  # assert the 303s themselves
+        yield c
+
+
+@dataclass
+class OrgFixture:
+    id: int
+    slug: str
+    users: dict[str, int]
+    logins: dict[str, str]
+
+
+async def make_org(
+    roles: dict[str, tuple[str, ...]] | None = None, locale: str = "en"
+) -> OrgFixture:
+    """A fresh organisation with one user per entry of ``roles`` (name → grants)."""
+    roles = roles or {
+        "employee": ("employee",),
+        "admin": ("employee", "org_admin"),
+        "auditor": ("employee", "auditor"),
+        "notices_admin": ("employee", "service_admin:notices"),
+    }
+    slug = unique("org")
+    org_id = await create_org(slug, f"Org {slug}", locale)
+    users, logins = {}, {}
+    for name, grants in roles.items():
+        login = f"{name}.{slug}"
+        users[name] = await create_user(
+            org_id,
+            login,
+            f"{name.title()} {slug}",
+            PASSWORD,
+            roles=grants,
+            password_hash=_PASSWORD_HASH,
+        )
+        logins[name] = login
+    return OrgFixture(org_id, slug, users, logins)
+
+
+@pytest.fixture
+async def org(db: Engine) -> OrgFixture:
+    return await make_org()
+
+
+@pytest.fixture
+async def other_org(db: Engine) -> OrgFixture:
+    return await make_org()
+
+
+def cookie(client: AsyncTestClient, name: str) -> str:
+    for item in client.cookies.jar:
+        if item.name == name:
+            return item.value or ""
+    return ""
+
+
+def set_cookie(client: AsyncTestClient, name: str, value: str) -> None:
+    client.cookies.jar.clear("testserver.local", "/", name) if cookie(client, name) else None
+    client.cookies.set(name, value, domain="testserver.local", path="/")
+
+
+def csrf_of(client: AsyncTestClient) -> str:
+    return cookie(client, "houqin_csrf")
+
+
+async def login(client: AsyncTestClient, user_login: str, password: str = PASSWORD) -> None:
+    await client.get("/login")
+    response = await client.post(
+        "/login", data={"login": user_login, "password": password, "_csrf_token": csrf_of(client)}
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/"
+
+
+async def post(client: AsyncTestClient, url: str, data: dict | None = None, **kwargs: object):
+    """POST a form with the CSRF token, as a browser would."""
+    if not csrf_of(client):
+        await client.get("/login")
+    return await client.post(url, data={**(data or {}), "_csrf_token": csrf_of(client)}, **kwargs)

@@ -1,0 +1,1 @@
+"""Web layer: the Litestar application, templating, guards and shared templates."""

@@ -1,0 +1,105 @@
+"""Who is acting: session, personal API token or an SSO plugin; and the guards.
+
+The middleware resolves the actor once per request (a fixed number of queries) and
+puts it in ``scope["user"]`` (None when anonymous). Guards then decide.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from core.identity.actor import Actor
+from core.identity.service import load_actor, user_for_token
+
+if TYPE_CHECKING:
+    from litestar.handlers import BaseRouteHandler
+
+SESSION_USER = "uid"
+SESSION_ORG = "oid"
+ROTATE = "_rotate"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class ActorMiddleware(ASGIMiddleware):
+    """Resolve ``scope["user"]`` from the session, a bearer token or the SSO hook."""
+
+    scopes = ("http", "websocket")
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        scope["user"] = await resolve_actor(scope)
+        await next_app(scope, receive, send)
+
+
+async def resolve_actor(scope: Scope) -> Actor | None:
+    app_state = scope["litestar_app"].state
+    registry, permissions = app_state.plugins, app_state.permissions
+    conn: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    header = conn.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        user_id = await user_for_token(header[7:].strip())
+        if user_id is None:
+            raise NotAuthorizedException(detail="invalid_token")
+        return await load_actor(user_id, registry, permissions, via_token=True)
+    session = scope.get("session") or {}
+    if isinstance(session, dict) and session.get(SESSION_USER):
+        actor = await load_actor(int(session[SESSION_USER]), registry, permissions)
+        if actor is not None and actor.org_id == session.get(SESSION_ORG):
+            return actor
+        return None
+    found = registry.pm.hook.actor_from_request(request=conn)
+    return found if isinstance(found, Actor) else None
+
+
+def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    actor = connection.scope.get("user")
+    if actor is None:
+        raise NotAuthorizedException()
+    return actor
+
+
+def login_required(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    current_actor(connection)
+
+
+def permission_required(code: str):
+    """Guard: the actor holds ``code``; otherwise 403."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not current_actor(connection).can(code):
+            raise PermissionDeniedException()
+
+    return guard
+
+
+def plugin_enabled(slug: str):
+    """Guard: the actor's organisation has switched the plugin on; otherwise 404."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if slug not in current_actor(connection).enabled_plugins:
+            raise NotFoundException()
+
+    return guard
+
+
+def api_write_needs_token(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """The JSON API takes unsafe methods only with a bearer token (no ambient cookie, no CSRF)."""
+    actor = current_actor(connection)
+    if connection.scope.get("method") in UNSAFE and not actor.via_token:
+        raise PermissionDeniedException(detail="api_write_needs_token")
+
+
+def start_session(
+    connection: ASGIConnection[Any, Any, Any, Any], actor_row: dict[str, Any]
+) -> None:
+    """Log in: fresh session data and a new session id (the old one is destroyed)."""
+    connection.clear_session()
+    connection.set_session(
+        {SESSION_USER: actor_row["id"], SESSION_ORG: actor_row["org"], ROTATE: True}
+    )

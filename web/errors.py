@@ -1,0 +1,137 @@
+"""Friendly error pages in the user's language; JSON errors under /api."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from core import i18n
+from core.i18n import gettext as _
+
+log = logging.getLogger("houqin.errors")
+
+
+def _api_details() -> dict[str, str]:
+    return {
+        "invalid_token": _("The API token is invalid or revoked."),
+        "api_write_needs_token": _(
+            "Write requests to the API need an API token (Authorization: Bearer …)."
+        ),
+    }
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (
+            _("That request was not understood"),
+            _("Please check what you entered and try again."),
+        ),
+        401: (_("Please sign in"), _("You need to sign in to see this page.")),
+        403: (
+            _("Not allowed"),
+            _(
+                "Your account does not have permission for this. "
+                "Ask your administrator if you need it."
+            ),
+        ),
+        404: (_("Not found"), _("This page does not exist, or it is not available to you.")),
+        405: (_("Not allowed"), _("This action is not available here.")),
+        409: (
+            _("Changed in the meantime"),
+            _("Someone else changed this just now. Reload the page and try again."),
+        ),
+        413: (_("Too large"), _("The upload is larger than allowed.")),
+        422: (_("Please check the form"), _("Some fields need your attention.")),
+        429: (_("Too many attempts"), _("Please wait a moment before trying again.")),
+        500: (
+            _("Something went wrong"),
+            _("We could not complete this. It has been logged; please try again later."),
+        ),
+    }
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path.startswith("/schema")
+
+
+def ensure_locale(request: Request[Any, Any, Any]) -> None:
+    """Errors raised before the locale middleware ran still speak the user's language."""
+    if "locale" in request.scope.get("state", {}):
+        return
+    actor = request.scope.get("user")
+    settings = request.app.state.settings
+    i18n.set_locale(
+        i18n.choose_locale(
+            getattr(actor, "locale", None),
+            request.cookies.get(settings.lang_cookie),
+            request.headers.get("accept-language"),
+            getattr(actor, "org_locale", None),
+        )
+    )
+
+
+def error_response(
+    request: Request[Any, Any, Any], status: int, detail: str | None = None
+) -> Response[Any]:
+    ensure_locale(request)
+    messages = _messages()
+    title, message = messages.get(status, messages[500 if status >= 500 else 400])
+    headers: dict[str, str] = {}
+    if is_api(request):
+        text = _api_details().get(detail or "", detail) if detail and status < 500 else message
+        return Response(
+            {"status_code": status, "detail": text}, status_code=status, media_type=MediaType.JSON
+        )
+    if status == 401:
+        target = "/login?next=" + quote(
+            request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe=""
+        )
+        if request.headers.get("hx-request"):
+            return Response(b"", status_code=204, headers={"HX-Redirect": target})
+        return Redirect(target, status_code=303)
+    if status == 429 and detail:
+        message = detail
+    return Template(
+        template_name="error.html",
+        context={
+            "actor": request.scope.get("user"),
+            "nav": [],
+            "status": status,
+            "title": title,
+            "message": message,
+            "settings": request.app.state.settings,
+            "current_path": request.url.path,
+        },
+        status_code=status,
+        headers=headers,
+    )
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    response = error_response(
+        request, exc.status_code, exc.detail if exc.detail != _default_detail(exc) else None
+    )
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _default_detail(exc: HTTPException) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        return ""
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)

@@ -1,0 +1,1 @@
+"""Core route handlers, one module per surface."""

@@ -1,0 +1,102 @@
+"""The shared Jinja environment and the page-rendering helper.
+
+Core templates live in web/templates; each plugin's templates are reached through a
+prefix loader under its slug (``notices/list.html``). htmx requests that name a block
+get just that block (jinja2-fragments), so partials are never copies of pages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+
+from core import i18n
+from core.descriptors import NavItem
+from core.identity.actor import Actor
+from core.plugins import PluginRegistry
+
+WEB_TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_VERSION = "1"
+
+
+def icon_sprite_url() -> str:
+    """URL of the vendored icon sprite (its folder name carries the icon set's version)."""
+    sprites = sorted(STATIC_DIR.glob("vendor/tabler-icons-*/sprite.svg"))
+    if not sprites:
+        return "/static/vendor/icons-missing.svg"
+    return "/static/" + sprites[-1].relative_to(STATIC_DIR).as_posix()
+
+
+def build_environment(registry: PluginRegistry, head_assets: Iterable[str]) -> Environment:
+    plugin_loaders = {
+        slug: FileSystemLoader(str(plugin.path / "templates"))
+        for slug, plugin in registry.installed.items()
+    }
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(WEB_TEMPLATES)), PrefixLoader(plugin_loaders)]),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.filters["datetime"] = i18n.format_dt
+    env.filters["reltime"] = i18n.format_relative
+    env.filters["label"] = lambda label: label(i18n.gettext) if callable(label) else label
+    env.globals["head_assets"] = list(head_assets)
+    env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
+    env.globals["static_version"] = STATIC_VERSION
+    env.globals["icon_sprite"] = icon_sprite_url()
+    env.globals["html_lang"] = i18n.html_lang
+    env.globals["get_locale"] = i18n.get_locale
+    env.globals["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
+    registry.pm.hook.prepare_jinja_environment(env=env)
+    return env
+
+
+def template_engine(env: Environment) -> JinjaTemplateEngine:
+    return JinjaTemplateEngine.from_environment(env)
+
+
+def navigation(request: Request[Any, Any, Any], actor: Actor | None) -> list[NavItem]:
+    if actor is None:
+        return []
+    hooks = request.app.state.plugins.hooks(actor.enabled_plugins)
+    items = [item for group in hooks.nav_items(actor=actor) for item in group]
+    return sorted(items, key=lambda item: (item.order, item.key))
+
+
+def render(
+    request: Request[Any, Any, Any],
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+) -> Template:
+    """Render a page; an htmx request asking for ``block`` gets only that block."""
+    actor: Actor | None = request.scope.get("user")
+    ctx = {
+        "actor": actor,
+        "nav": navigation(request, actor),
+        "current_path": request.url.path,
+        "settings": request.app.state.settings,
+        **(context or {}),
+    }
+    if block and request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+        return HTMXBlockTemplate(
+            template_name=name, block_name=block, context=ctx, status_code=status_code
+        )
+    return Template(template_name=name, context=ctx, status_code=status_code)
