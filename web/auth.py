@@ -29,6 +29,7 @@ class ActorMiddleware(ASGIMiddleware):
     """Resolve ``scope["user"]`` from the session, a bearer token or the SSO hook."""
 
     scopes = ("http", "websocket")
+    should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         scope["user"] = await resolve_actor(scope)

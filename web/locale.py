@@ -11,7 +11,7 @@ from core import i18n
 
 class LocaleMiddleware(ASGIMiddleware):
     scopes = ("http",)  # type: ignore[assignment]
-    exclude_path_pattern = ("^/static/",)
+    should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
     def __init__(self, lang_cookie: str) -> None:
         self.lang_cookie = lang_cookie

@@ -22,7 +22,9 @@ log = structlog.get_logger("houqin.request")
 
 class RequestLogMiddleware(ASGIMiddleware):
     scopes = ("http",)  # type: ignore[assignment]
-    exclude_path_pattern = ("^/static/", "^/healthz")
+    should_bypass_for_scope = staticmethod(
+        lambda scope: scope["path"].startswith(("/static/", "/healthz"))
+    )
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()

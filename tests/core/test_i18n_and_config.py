@@ -1,0 +1,78 @@
+"""Language negotiation, safe redirects and configuration rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core import i18n
+from core.config import ConfigError, load_settings
+from web.routes.public import safe_next
+
+
+@pytest.mark.parametrize(
+    ("user", "cookie", "header", "org", "expected"),
+    [
+        ("en", "zh_CN", "zh-CN", "zh_CN", "en"),
+        (None, "en", "zh-CN", "zh_CN", "en"),
+        (None, None, "fr-FR,en;q=0.5,zh;q=0.9", "en", "zh_CN"),
+        (None, None, "fr-FR", "en", "en"),
+        (None, None, None, None, "zh_CN"),
+        (None, "klingon", "", "en", "en"),
+    ],
+)
+def test_choose_locale_order(user, cookie, header, org, expected) -> None:
+    assert i18n.choose_locale(user, cookie, header, org) == expected
+
+
+@given(st.text(max_size=80), st.one_of(st.none(), st.text(max_size=10)))
+def test_choose_locale_always_supported(header: str, cookie: str | None) -> None:
+    assert i18n.choose_locale(None, cookie, header, None) in i18n.LOCALES
+
+
+@given(st.text(max_size=60))
+def test_safe_next_never_leaves_the_site(value: str) -> None:
+    target = safe_next(value)
+    assert target.startswith("/") and not target.startswith("//") and "\\" not in target
+    assert "://" not in target.split("?")[0]
+
+
+@pytest.mark.parametrize(
+    "evil", ["//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_safe_next_examples(evil: str) -> None:
+    assert safe_next(evil) == "/"
+
+
+def test_dates_in_both_languages() -> None:
+    moment = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
+    i18n.set_locale("zh_CN", "Asia/Shanghai")
+    assert i18n.format_dt(moment) == "11月24日 14:30"
+    i18n.set_locale("en", "Asia/Shanghai")
+    assert i18n.format_dt(moment) == "Nov 24 14:30"
+
+
+def test_production_needs_a_secret() -> None:
+    with pytest.raises(ConfigError, match="HOUQIN_SECRET_KEY is not set"):
+        load_settings({"HOUQIN_PRODUCTION": "1"})
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_settings({"HOUQIN_PRODUCTION": "1", "HOUQIN_SECRET_KEY": "short"})
+    ok = load_settings(
+        {
+            "HOUQIN_PRODUCTION": "1",
+            "HOUQIN_SECRET_KEY": "x" * 40,
+            "HOUQIN_BASE_URL": "https://hq.example/",
+        }
+    )
+    assert (
+        ok.https and ok.session_cookie.startswith("__Host-") and ok.base_url == "https://hq.example"
+    )
+
+
+def test_defaults_are_embedded() -> None:
+    settings = load_settings({})
+    assert settings.database_url.startswith("sqlite:///") and settings.redis_url is None
+    assert settings.session_cookie == "houqin_session"
