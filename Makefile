@@ -10,7 +10,7 @@ PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run install migrate seed test lint format system-deps messages bench clean
+.PHONY: run install migrate seed test lint format system-deps messages clean
 
 run: seed
 	$(BIN)/houqin serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
@@ -51,13 +51,21 @@ format: install
 test: install system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Extract translatable strings and update the zh-CN and en catalogs of core and plugins.
+# Extract translatable strings and update (or create) the zh-CN and en catalogs of core
+# and of every plugin; then translate the new zh_CN entries (a test checks none is left).
+KEYWORDS := -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2
 messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o var/core.pot core web
-	for l in zh_CN en; do $(BIN)/pybabel -q update -N -i var/core.pot -d core/locale -l $$l; done
-	for p in plugins/*/; do s=$$(basename $$p); [ -d $$p/locale ] || continue; \
-		$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -o var/$$s.pot $$p; \
-		for l in zh_CN en; do $(BIN)/pybabel -q update -N -i var/$$s.pot -d $$p/locale -l $$l; done; done
+	@mkdir -p var
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) -o var/core.pot core web
+	@for p in core plugins/*; do \
+		[ "$$p" = core ] && pot=var/core.pot || { [ -f $$p/__init__.py ] || continue; \
+			pot=var/$$(basename $$p).pot; $(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) -o $$pot $$p; }; \
+		for l in zh_CN en; do \
+			if [ -f $$p/locale/$$l/LC_MESSAGES/messages.po ]; then \
+				$(BIN)/pybabel -q update -N -i $$pot -d $$p/locale -l $$l; \
+			else $(BIN)/pybabel -q init -i $$pot -d $$p/locale -l $$l; fi; \
+		done; \
+	done
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/sessions var/throttle

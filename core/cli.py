@@ -112,7 +112,7 @@ def seed_demo_cmd() -> None:
     created = _with_engine(lambda: seed_demo(registry))
     if created:
         click.echo(f"Demo organisation 'demo' created. Accounts (password {DEMO_PASSWORD}):")
-        for login, name, grants, _dept in DEMO_USERS:
+        for _role, login, name, grants, _dept in DEMO_USERS:
             click.echo(f"  {login:<18} {', '.join(grants):<32} {name}")
     else:
         click.echo("Demo organisation 'demo' already exists; nothing changed.")

@@ -7,7 +7,7 @@ it; nothing reads the environment later.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +16,16 @@ DEV_SECRET = "houqin-dev-secret-not-for-production-use-0000"  # noqa: S105
 
 class ConfigError(RuntimeError):
     """Raised when the configuration cannot run: the message says what to set."""
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigError(f"{name} must be a positive whole number, not {value!r}.")
+    return number
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -31,13 +41,11 @@ class Settings:
     secret_key: str = DEV_SECRET
     base_url: str = "http://127.0.0.1:8000"
     debug: bool = False
-    default_org: str | None = None
     plugins_file: Path = ROOT / "plugins.toml"
     var_dir: Path = ROOT / "var"
     db_pool_max: int = 8
     login_max_failures: int = 5
     login_window_seconds: int = 900
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def https(self) -> bool:
@@ -82,15 +90,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         "database_url": env.get("HOUQIN_DATABASE_URL") or f"sqlite:///{var_dir / 'houqin.sqlite3'}",
         "redis_url": env.get("HOUQIN_REDIS_URL") or None,
         "base_url": (env.get("HOUQIN_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
-        "default_org": env.get("HOUQIN_DEFAULT_ORG") or None,
         "plugins_file": Path(env.get("HOUQIN_PLUGINS_FILE") or ROOT / "plugins.toml"),
     }
-    if env.get("HOUQIN_DB_POOL_MAX"):
-        kwargs["db_pool_max"] = int(env["HOUQIN_DB_POOL_MAX"])
-    if (
-        production
-        and kwargs["database_url"].startswith("sqlite")
-        and not _bool(env.get("HOUQIN_ALLOW_SQLITE"), True)
+    for name, key in (
+        ("HOUQIN_DB_POOL_MAX", "db_pool_max"),
+        ("HOUQIN_LOGIN_MAX_FAILURES", "login_max_failures"),
+        ("HOUQIN_LOGIN_WINDOW_SECONDS", "login_window_seconds"),
     ):
-        raise ConfigError("HOUQIN_DATABASE_URL must point at PostgreSQL in production.")
+        if env.get(name):
+            kwargs[key] = _positive_int(name, env[name])
     return Settings(**kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.descriptors import NavItem, Permission
+from core.descriptors import Label, NavItem, Permission
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
 from core.identity.roles import AUDITOR, ORG_ADMIN
@@ -17,6 +17,21 @@ def register_permissions() -> list[Permission]:
         Permission(ADMIN, lambda _: _("Administer the organisation"), frozenset({ORG_ADMIN})),
         Permission(AUDIT_VIEW, lambda _: _("Read the audit log"), frozenset({AUDITOR, ORG_ADMIN})),
     ]
+
+
+@hookimpl
+def audit_action_labels() -> dict[str, Label]:
+    return {
+        "user.created": lambda _: _("User added"),
+        "user.updated": lambda _: _("User changed"),
+        "department.created": lambda _: _("Department added"),
+        "department.updated": lambda _: _("Department changed"),
+        "plugin.enabled": lambda _: _("Service switched on"),
+        "plugin.disabled": lambda _: _("Service switched off"),
+        "token.created": lambda _: _("API token created"),
+        "token.revoked": lambda _: _("API token revoked"),
+        "password.changed": lambda _: _("Password changed"),
+    }
 
 
 @hookimpl

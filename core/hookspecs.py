@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from jinja2 import Environment
-    from litestar import Request
+    from litestar.connection import ASGIConnection
 
     from core.config import Settings
-    from core.descriptors import NavItem, Permission, Tile
+    from core.descriptors import Label, NavItem, Permission, Tile
     from core.identity.actor import Actor
 
 PROJECT = "houqin"
@@ -73,9 +75,10 @@ def nav_items(actor: Actor) -> list[NavItem]:
 
 @hookspec
 def admin_pages(actor: Actor) -> list[NavItem]:
-    """Return links added to the /admin menu (a plugin's own settings pages).
+    """Return cards added to the /admin overview (a plugin's own settings pages).
 
-    Called for organisation admins and scoped service admins, enabled plugins only.
+    Called when an organisation admin opens /admin, enabled plugins only. Pages the
+    links lead to are the plugin's own routes and must check permissions themselves.
     """
 
 
@@ -97,11 +100,23 @@ def prepare_jinja_environment(env: Environment) -> None:
 
 
 @hookspec(firstresult=True)
-def actor_from_request(request: Request) -> Actor | None:
-    """Resolve the acting user by other means than the session or API token (SSO).
+def actor_from_request(connection: ASGIConnection) -> int | Awaitable[int | None] | None:
+    """Identify the user by other means than the session or an API token (SSO).
 
-    Called when neither a session nor a bearer token identifies the user; the first
-    non-None result wins. Return an :class:`~core.identity.actor.Actor` or None.
+    Called for requests that carry neither (static files excepted); the first non-None
+    result wins. Return the id of an active user of any organisation, or None. The
+    implementation may be a coroutine function (to look the user up); core awaits it
+    and then loads the user's roles and organisation as for any sign-in.
+    """
+
+
+@hookspec
+def audit_action_labels() -> dict[str, Label]:
+    """Return labels for the audit-log actions this plugin records.
+
+    Keys are the ``action`` strings the plugin passes to ``core.identity.service.audit``
+    (prefixed with the slug, e.g. ``notices.published``); values are translatable
+    labels (callables taking the gettext function). Called once at start-up.
     """
 
 
@@ -109,7 +124,9 @@ def actor_from_request(request: Request) -> Actor | None:
 async def seed_demo(org_id: int, users: dict[str, int]) -> None:
     """Create this plugin's demo content in the demo organisation.
 
-    ``users`` maps demo role names (``employee``, ``org_admin``…) to user ids. Called
-    by ``houqin seed-demo`` only when the organisation is new, so it runs once.
-    Coroutine: the caller awaits every result.
+    ``users`` maps each role name (``employee``, ``approver``, ``agent``,
+    ``dispatcher``, ``service_admin``, ``org_admin``, ``auditor``) to the id of the
+    demo user holding it. Called by ``houqin seed-demo`` only when the demo
+    organisation is new (so once), for every installed plugin. Coroutine: the caller
+    awaits every result.
     """

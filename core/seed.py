@@ -9,15 +9,21 @@ from core.tables import Department, Organisation
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "houqin-demo"  # noqa: S105 - documented demo accounts
 
-# login, display name, grants, department key
-DEMO_USERS: list[tuple[str, str, tuple[str, ...], str]] = [
-    ("employee@demo", "张伟 Zhang Wei", ("employee",), "sales"),
-    ("approver@demo", "李娜 Li Na", ("employee", "approver"), "sales"),
-    ("agent@demo", "王师傅 Wang (technician)", ("employee", "agent"), "logistics"),
-    ("dispatcher@demo", "刘洋 Liu Yang", ("employee", "dispatcher"), "logistics"),
-    ("svcadmin@demo", "陈静 Chen Jing", ("employee", "service_admin:notices"), "logistics"),
-    ("admin@demo", "赵敏 Zhao Min", ("employee", "org_admin"), "logistics"),
-    ("auditor@demo", "孙悦 Sun Yue", ("employee", "auditor"), "finance"),
+# role shown by the account, login, display name, grants, department key
+DEMO_USERS: list[tuple[str, str, str, tuple[str, ...], str]] = [
+    ("employee", "employee@demo", "张伟 Zhang Wei", ("employee",), "sales"),
+    ("approver", "approver@demo", "李娜 Li Na", ("employee", "approver"), "sales"),
+    ("agent", "agent@demo", "王师傅 Wang (technician)", ("employee", "agent"), "logistics"),
+    ("dispatcher", "dispatcher@demo", "刘洋 Liu Yang", ("employee", "dispatcher"), "logistics"),
+    (
+        "service_admin",
+        "svcadmin@demo",
+        "陈静 Chen Jing",
+        ("employee", "service_admin:notices"),
+        "logistics",
+    ),
+    ("org_admin", "admin@demo", "赵敏 Zhao Min", ("employee", "org_admin"), "logistics"),
+    ("auditor", "auditor@demo", "孙悦 Sun Yue", ("employee", "auditor"), "finance"),
 ]
 
 
@@ -34,16 +40,14 @@ async def seed_demo(registry: PluginRegistry) -> bool:
             "finance": await create_department(org_id, "财务部 Finance", root),
         }
         users: dict[str, int] = {}
-        for login, name, grants, dept in DEMO_USERS:
-            role = login.split("@", 1)[0]
+        for role, login, name, grants, dept in DEMO_USERS:
             users[role] = await create_user(
                 org_id, login, name, DEMO_PASSWORD, roles=grants, department_id=depts[dept]
             )
-        users["org_admin"] = users["admin"]
         await Department.update({Department.head_user_id: users["approver"]}).where(
             Department.id == depts["sales"]
         )
-        await Department.update({Department.head_user_id: users["admin"]}).where(
+        await Department.update({Department.head_user_id: users["org_admin"]}).where(
             Department.id.is_in([root, depts["logistics"]])
         )
         for coro in registry.pm.hook.seed_demo(org_id=org_id, users=users):

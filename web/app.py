@@ -179,6 +179,11 @@ def create_app(
             "plugins": registry,
             "permissions": permissions,
             "jinja": env,
+            "audit_labels": {
+                action: label
+                for labels in registry.pm.hook.audit_action_labels()
+                for action, label in labels.items()
+            },
             "throttle": LoginThrottle(
                 stores.get("throttle"), settings.login_max_failures, settings.login_window_seconds
             ),

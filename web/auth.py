@@ -6,6 +6,7 @@ puts it in ``scope["user"]`` (None when anonymous). Guards then decide.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
@@ -52,8 +53,12 @@ async def resolve_actor(scope: Scope) -> Actor | None:
         if actor is not None and actor.org_id == session.get(SESSION_ORG):
             return actor
         return None
-    found = registry.pm.hook.actor_from_request(request=conn)
-    return found if isinstance(found, Actor) else None
+    found = registry.pm.hook.actor_from_request(connection=conn)
+    if inspect.isawaitable(found):
+        found = await found
+    if isinstance(found, int):
+        return await load_actor(found, registry, permissions)
+    return None
 
 
 def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

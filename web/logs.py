@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import structlog
+from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +39,9 @@ class RequestLogMiddleware(ASGIMiddleware):
 
         try:
             await next_app(scope, receive, send_wrapper)
+        except HTTPException as exc:  # answered by Litestar's exception handlers further out
+            status = exc.status_code
+            raise
         finally:
             actor = scope.get("user")
             log.info(

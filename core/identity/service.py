@@ -43,17 +43,14 @@ async def enabled_plugins(org_id: int, registry: PluginRegistry) -> frozenset[st
 
 
 async def set_plugin_enabled(org_id: int, slug: str, enabled: bool, actor_id: int | None) -> None:
-    existing = (
-        await PluginSetting.objects()
-        .where((PluginSetting.org == org_id) & (PluginSetting.slug == slug))
-        .first()
+    # One statement: two admins switching at once cannot both insert (unique org+slug).
+    await PluginSetting.insert(
+        PluginSetting(org=org_id, slug=slug, enabled=enabled, updated_at=now())
+    ).on_conflict(
+        target=(PluginSetting.org, PluginSetting.slug),
+        action="DO UPDATE",
+        values=[PluginSetting.enabled, PluginSetting.updated_at],
     )
-    if existing is None:
-        await PluginSetting.insert(PluginSetting(org=org_id, slug=slug, enabled=enabled))
-    else:
-        await PluginSetting.update(
-            {PluginSetting.enabled: enabled, PluginSetting.updated_at: now()}
-        ).where(PluginSetting.id == existing.id)
     await audit(org_id, actor_id, "plugin.enabled" if enabled else "plugin.disabled", slug)
 
 

@@ -54,7 +54,7 @@ class User(Table, tablename="core_user", schema=None):
 
 ID = "2026-11-24T11:15:28:757646"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "core identity tables"
 
 
 async def forwards():

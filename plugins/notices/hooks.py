@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.config import Settings
-from core.descriptors import NavItem, Permission, Tile
+from core.descriptors import Label, NavItem, Permission, Tile
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
 from core.identity.roles import SERVICE_ADMIN
@@ -13,6 +13,7 @@ from core.identity.roles import SERVICE_ADMIN
 PUBLISH = "notices.publish"
 
 __all__ = [
+    "audit_action_labels",
     "home_tiles",
     "nav_items",
     "register_api_routes",
@@ -39,6 +40,14 @@ def register_api_routes(settings: Settings) -> list[Any]:
     from plugins.notices.routes import API_HANDLERS
 
     return API_HANDLERS
+
+
+@hookimpl
+def audit_action_labels() -> dict[str, Label]:
+    return {
+        "notices.published": lambda _: _("Notice published"),
+        "notices.deleted": lambda _: _("Notice removed"),
+    }
 
 
 @hookimpl

@@ -76,3 +76,9 @@ def test_defaults_are_embedded() -> None:
     settings = load_settings({})
     assert settings.database_url.startswith("sqlite:///") and settings.redis_url is None
     assert settings.session_cookie == "houqin_session"
+
+
+def test_numeric_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="HOUQIN_DB_POOL_MAX must be a positive whole number"):
+        load_settings({"HOUQIN_DB_POOL_MAX": "lots"})
+    assert load_settings({"HOUQIN_LOGIN_MAX_FAILURES": "3"}).login_max_failures == 3

@@ -92,7 +92,9 @@ async def test_token_lifecycle_through_the_api(client: AsyncTestClient, org: Org
     assert (await post(client, f"/me/tokens/{row.id}/revoke")).status_code == 303
     assert (await post(client, f"/me/tokens/{row.id}/revoke")).status_code == 404
     client.cookies.clear()
-    revoked = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    revoked = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    )
     assert revoked.status_code == 401
     assert "invalid or revoked" in revoked.json()["detail"]
 

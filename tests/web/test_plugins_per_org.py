@@ -81,3 +81,17 @@ async def test_hooks_of_disabled_plugins_are_not_called(app, org: OrgFixture) ->
     assert "home" in nav
     nav_all = [n.key for group in everything.nav_items(actor=actor) for n in group]
     assert "notices" in nav_all
+
+
+async def test_concurrent_switches_leave_one_row(db, org: OrgFixture) -> None:
+    import asyncio
+
+    from core.tables import PluginSetting
+
+    await asyncio.gather(
+        *(set_plugin_enabled(org.id, "notices", i % 2 == 0, None) for i in range(8))
+    )
+    rows = await PluginSetting.select().where(
+        (PluginSetting.org == org.id) & (PluginSetting.slug == "notices")
+    )
+    assert len(rows) == 1

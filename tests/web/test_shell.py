@@ -69,8 +69,8 @@ EXPECTED_NAV = {
 
 async def test_each_demo_role_sees_the_right_navigation(client: AsyncTestClient, settings) -> None:
     await seed_demo(build_plugin_registry(settings.plugins_file))  # idempotent
-    assert {login_.split("@")[0] for login_, *_ in DEMO_USERS} == set(EXPECTED_NAV)
-    for login_, *_ in DEMO_USERS:
+    assert {login_.split("@")[0] for _role, login_, *_ in DEMO_USERS} == set(EXPECTED_NAV)
+    for _role, login_, *_ in DEMO_USERS:
         role = login_.split("@")[0]
         client.cookies.clear()
         await login(client, login_, DEMO_PASSWORD)

@@ -483,21 +483,9 @@ async def plugin_toggle(request: Request[Any, Any, Any], slug: FromPath[str]) ->
 # -- audit log -------------------------------------------------------------------------
 
 
-def audit_action_label(action: str) -> str:
-    labels = {
-        "user.created": _("User added"),
-        "user.updated": _("User changed"),
-        "department.created": _("Department added"),
-        "department.updated": _("Department changed"),
-        "plugin.enabled": _("Service switched on"),
-        "plugin.disabled": _("Service switched off"),
-        "token.created": _("API token created"),
-        "token.revoked": _("API token revoked"),
-        "password.changed": _("Password changed"),
-        "notices.published": _("Notice published"),
-        "notices.deleted": _("Notice removed"),
-    }
-    return labels.get(action, action)
+def _action_label(request: Request[Any, Any, Any], action: str) -> str:
+    label = request.app.state.audit_labels.get(action)
+    return label(_) if label else action
 
 
 @get("/audit", guards=[permission_required(AUDIT_VIEW)])
@@ -538,7 +526,7 @@ async def audit_log(
             "entries": rows,
             "names": names,
             "next_before": rows[-1]["id"] if more else None,
-            "action_label": audit_action_label,
+            "action_label": lambda action: _action_label(request, action),
         },
     )
 

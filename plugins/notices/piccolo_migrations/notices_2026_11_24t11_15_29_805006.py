@@ -40,7 +40,7 @@ class User(Table, tablename="core_user", schema=None):
 
 ID = "2026-11-24T11:15:29:805006"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "notices table"
 
 
 async def forwards():
