@@ -31,6 +31,7 @@ def audit_action_labels() -> dict[str, Label]:
         "token.created": lambda _: _("API token created"),
         "token.revoked": lambda _: _("API token revoked"),
         "password.changed": lambda _: _("Password changed"),
+        "organisation.updated": lambda _: _("Organisation settings changed"),
     }
 
 

@@ -31,7 +31,7 @@ from piccolo.engine.base import Engine
 
 from core.config import ROOT, Settings, load_settings
 from core.db import engine_from_url
-from core.identity.passwords import hash_password
+from core.identity.passwords import hash_password_blocking
 from core.identity.service import create_org, create_user
 from core.plugins import build_plugin_registry
 
@@ -39,7 +39,7 @@ PG_ADMIN_DSN = os.environ.get("HOUQIN_TEST_PG", "postgresql://postgres@127.0.0.1
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
-_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
+_PASSWORD_HASH = hash_password_blocking(PASSWORD)  # argon2 is slow on purpose: hash once per run
 
 
 def unique(prefix: str = "t") -> str:
@@ -131,6 +131,29 @@ async def db(
     for table in _all_tables():
         table._meta.db = engine
     return engine
+
+
+@dataclass
+class QueryCounter:
+    count: int = 0
+
+    def reset(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def queries(db: Engine, monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
+    """Counts the SQL statements the engine runs (pages must run a fixed number)."""
+    counter = QueryCounter()
+    engine_class = type(db)  # engines use __slots__: patch the class for this test
+    original = engine_class.run_querystring
+
+    async def counting(self, querystring, in_pool: bool = True):
+        counter.count += 1
+        return await original(self, querystring, in_pool=in_pool)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    return counter
 
 
 @pytest.fixture

@@ -225,6 +225,15 @@ def create_app(
         on_shutdown=[on_shutdown],
         logging_config=LoggingConfig(
             root={"level": "DEBUG" if settings.debug else "INFO", "handlers": ["queue_listener"]},
+            formatters={"json": {"format": "%(message)s"}},  # structlog renders the JSON
+            handlers={"request_log": {"class": "logging.StreamHandler", "formatter": "json"}},
+            loggers={
+                "houqin.request": {
+                    "level": "INFO",
+                    "handlers": ["request_log"],
+                    "propagate": False,
+                },
+            },
             log_exceptions="debug" if settings.debug else "never",
         ),
         debug=settings.debug,

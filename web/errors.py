@@ -17,6 +17,9 @@ from core.i18n import gettext as _
 log = logging.getLogger("houqin.errors")
 
 
+CSRF_FAILED = "CSRF token verification failed"  # Litestar's CSRF middleware says this
+
+
 def _api_details() -> dict[str, str]:
     return {
         "invalid_token": _("The API token is invalid or revoked."),
@@ -98,6 +101,9 @@ def error_response(
         return Redirect(target, status_code=303)
     if status == 429 and detail:
         message = detail
+    elif status == 403 and detail == CSRF_FAILED:
+        title = _("This form has expired")
+        message = _("Reload the page and try again. Nothing was saved.")
     return Template(
         template_name="error.html",
         context={

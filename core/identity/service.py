@@ -117,12 +117,12 @@ async def authenticate(login: str, password: str) -> dict[str, Any] | None:
         .where(User.login == normalise_login(login))
         .first()
     )
-    ok = verify_password(row["password_hash"] if row else None, password)
+    ok = await verify_password(row["password_hash"] if row else None, password)
     if not ok or row is None or not row["is_active"]:
         return None
     values: dict[Any, Any] = {User.last_login_at: now()}
     if needs_rehash(row["password_hash"]):
-        values[User.password_hash] = hash_password(password)
+        values[User.password_hash] = await hash_password(password)
     await User.update(values).where(User.id == row["id"])
     return row
 
@@ -164,7 +164,7 @@ async def create_user(
             phone=phone.strip(),
             department=department_id,
             locale=locale,
-            password_hash=password_hash or hash_password(password),
+            password_hash=password_hash or await hash_password(password),
         )
         await user.save()
         await set_roles(org_id, user.id, roles)

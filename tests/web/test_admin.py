@@ -234,3 +234,52 @@ async def test_audit_log_lists_admin_changes(client: AsyncTestClient, org: OrgFi
     page = await client.get("/admin/audit")
     assert page.status_code == 200
     assert "Service switched off" in page.text
+
+
+async def test_organisation_settings_validate_and_apply(
+    client: AsyncTestClient, org: OrgFixture
+) -> None:
+    from core.tables import Organisation
+
+    await login(client, org.logins["admin"])
+    assert (await client.get("/admin/organisation")).status_code == 200
+    bad = await post(
+        client,
+        "/admin/organisation",
+        {"name": "", "default_locale": "fr", "time_zone": "Mars/Olympus", "brand_colour": "red"},
+    )
+    assert bad.status_code == 422
+    for message in (
+        "Enter the organisation&#39;s name.",
+        "Choose one of the listed languages.",
+        "Enter a time zone",
+        "Enter a colour",
+    ):
+        assert message in bad.text
+    unchanged = await Organisation.objects().where(Organisation.id == org.id).first()
+    assert unchanged.name == f"Org {org.slug}"
+    ok = await post(
+        client,
+        "/admin/organisation",
+        {
+            "name": "新名字",
+            "default_locale": "zh_CN",
+            "time_zone": "Asia/Urumqi",
+            "brand_colour": "#0A7D5C",
+        },
+    )
+    assert ok.status_code == 303
+    home = await client.get("/")
+    assert "新名字" in home.text and "/brand/0a7d5c.css" in home.text
+    assert (await client.get("/admin/organisation")).status_code == 200
+    await login(client, org.logins["employee"])
+    assert (await post(client, "/admin/organisation", {"name": "x"})).status_code == 403
+
+
+async def test_expired_form_token_explains_itself(client: AsyncTestClient, org: OrgFixture) -> None:
+    await login(client, org.logins["employee"])
+    response = await client.post(
+        "/me", data={"display_name": "x", "_csrf_token": "stale"}, headers={"accept-language": "en"}
+    )
+    assert response.status_code == 403
+    assert "This form has expired" in response.text

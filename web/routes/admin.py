@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
@@ -15,13 +16,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from core import i18n
 from core.db import icontains
 from core.default_plugin import ADMIN, AUDIT_VIEW
 from core.i18n import gettext as _
 from core.identity.passwords import MIN_LENGTH, hash_password
 from core.identity.roles import ROLES, SCOPED_ROLES, role_label
 from core.identity.service import audit, normalise_login, set_plugin_enabled, set_roles
-from core.tables import AuditEntry, Department, RoleGrant, User
+from core.tables import AuditEntry, Department, Organisation, RoleGrant, User
 from web.auth import current_actor, permission_required
 from web.forms import Form
 from web.templating import render
@@ -174,7 +176,7 @@ async def _validate_user(
         if len(password) < MIN_LENGTH:
             form.error("password", _("Use at least %(n)d characters.") % {"n": MIN_LENGTH})
         else:
-            values["password_hash"] = hash_password(password)
+            values["password_hash"] = await hash_password(password)
     values["is_active"] = form.get("is_active") == "on"
     values["grants"] = _grants_from(form, services)
     if not values["grants"]:
@@ -452,6 +454,69 @@ async def department_update(
     return Redirect("/admin/departments", status_code=303)
 
 
+# -- organisation settings -------------------------------------------------------------
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _org_page(request: Request[Any, Any, Any], form: Form, status: int = 200) -> Template:
+    return render(
+        request,
+        "admin/organisation.html",
+        {"form": form, "locale_options": list(i18n.LANGUAGE_NAMES.items())},
+        status_code=status,
+    )
+
+
+@get("/organisation", guards=admin_only)
+async def organisation_page(request: Request[Any, Any, Any]) -> Template:
+    actor = current_actor(request)
+    row = (
+        await Organisation.select(
+            Organisation.name,
+            Organisation.default_locale,
+            Organisation.time_zone,
+            Organisation.brand_colour,
+        )
+        .where(Organisation.id == actor.org_id)
+        .first()
+    )
+    return _org_page(request, Form({k: str(v) for k, v in (row or {}).items()}))
+
+
+@post("/organisation", guards=admin_only)
+async def organisation_update(request: Request[Any, Any, Any]) -> Template | Redirect:
+    actor = current_actor(request)
+    form = await Form.read(request)
+    name = form.required(
+        "name", _("Enter the organisation's name."), 200, _("At most 200 characters.")
+    )
+    locale = form.get("default_locale")
+    if locale not in i18n.LOCALES:
+        form.error("default_locale", _("Choose one of the listed languages."))
+    time_zone = form.get("time_zone")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        form.error("time_zone", _("Enter a time zone such as Asia/Shanghai."))
+    colour = form.get("brand_colour")
+    if not HEX_COLOUR.match(colour):
+        form.error("brand_colour", _("Enter a colour as # and six hex digits, e.g. #1d64d8."))
+    if not form.ok:
+        return _org_page(request, form, 422)
+    await Organisation.update(
+        {
+            Organisation.name: name,
+            Organisation.default_locale: locale,
+            Organisation.time_zone: time_zone,
+            Organisation.brand_colour: colour.lower(),
+        }
+    ).where(Organisation.id == actor.org_id)
+    await audit(actor.org_id, actor.user_id, "organisation.updated", name)
+    flash(request, category="success", message=_("The organisation's settings are saved."))
+    return Redirect("/admin/organisation", status_code=303)
+
+
 # -- plugins ---------------------------------------------------------------------------
 
 
@@ -541,6 +606,8 @@ ADMIN_HANDLERS = [
     departments,
     department_create,
     department_update,
+    organisation_page,
+    organisation_update,
     plugins_page,
     plugin_toggle,
     audit_log,

@@ -104,7 +104,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Template | Redirec
         .where((User.id == actor.user_id) & (User.org == actor.org_id))
         .first()
     )
-    if not verify_password(stored["password_hash"] if stored else None, current):
+    if not await verify_password(stored["password_hash"] if stored else None, current):
         form.error("current", _("Your current password is not correct."))
     if len(new) < MIN_LENGTH:
         form.error("new", _("Use at least %(n)d characters.") % {"n": MIN_LENGTH})
@@ -119,7 +119,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Template | Redirec
             {**ctx, "form": Form(dict(ctx["user"])), "pw_form": form},
             status_code=422,
         )
-    await User.update({User.password_hash: hash_password(new)}).where(
+    await User.update({User.password_hash: await hash_password(new)}).where(
         (User.id == actor.user_id) & (User.org == actor.org_id)
     )
     await audit(actor.org_id, actor.user_id, "password.changed", actor.login)
