@@ -68,16 +68,18 @@ def _stores(settings: Settings) -> StoreRegistry:
     return StoreRegistry(stores=stores)
 
 
+def _plugin_handlers(registry: PluginRegistry, slug: str, hook: str, settings: Settings) -> list:
+    """What one plugin returns from a route hook (its own implementations only)."""
+    others = [p.module for s, p in registry.installed.items() if s != slug]
+    caller = registry.pm.subset_hook_caller(hook, remove_plugins=others + registry.core_modules)
+    return list(itertools.chain.from_iterable(caller(settings=settings)))
+
+
 def _plugin_routers(registry: PluginRegistry, settings: Settings) -> list[Router]:
+    """Each plugin's pages under /s/<slug>/ and API under /api/v1/s/<slug>/, guarded."""
     routers = []
     for slug, plugin in registry.installed.items():
-        caller = registry.pm.subset_hook_caller(
-            "register_routes",
-            remove_plugins=[p.module for s, p in registry.installed.items() if s != slug]
-            + registry.core_modules,
-        )
-        handlers = list(itertools.chain.from_iterable(caller(settings=settings)))
-        if handlers:
+        if handlers := _plugin_handlers(registry, slug, "register_routes", settings):
             routers.append(
                 Router(
                     path=f"/s/{slug}",
@@ -86,19 +88,13 @@ def _plugin_routers(registry: PluginRegistry, settings: Settings) -> list[Router
                     include_in_schema=False,
                 )
             )
-        api_caller = registry.pm.subset_hook_caller(
-            "register_api_routes",
-            remove_plugins=[p.module for s, p in registry.installed.items() if s != slug]
-            + registry.core_modules,
-        )
-        api_handlers = list(itertools.chain.from_iterable(api_caller(settings=settings)))
-        if api_handlers:
+        if handlers := _plugin_handlers(registry, slug, "register_api_routes", settings):
             routers.append(
                 Router(
                     path=f"/api/v1/s/{slug}",
-                    route_handlers=api_handlers,
+                    route_handlers=handlers,
                     guards=[login_required, api_write_needs_token, plugin_enabled(slug)],
-                    tags=[str(plugin.info.name(lambda s: s))],
+                    tags=[plugin.info.name(lambda s: s)],
                 )
             )
     return routers

@@ -7,6 +7,8 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 
+from core.i18n import gettext
+
 
 class Form:
     """Submitted values plus errors keyed by field; templates show each under its field."""
@@ -35,6 +37,20 @@ class Form:
             self.errors[name] = message
         elif len(value) > max_length:
             self.errors[name] = too_long or message
+        return value
+
+    def email(self, name: str = "email") -> str:
+        """An optional e-mail address (empty is allowed)."""
+        value = self.get(name)
+        if value and ("@" not in value or len(value) > 254 or " " in value):
+            self.error(name, gettext("Enter an e-mail address such as name@example.com."))
+        return value
+
+    def phone(self, name: str = "phone") -> str:
+        """An optional phone number: digits, spaces, + - ( )."""
+        value = self.get(name)
+        if value and (len(value) > 32 or not all(c.isdigit() or c in "+- ()" for c in value)):
+            self.error(name, gettext("Enter a phone number using digits, spaces, + and -."))
         return value
 
     def error(self, name: str, message: str) -> None:

@@ -24,22 +24,23 @@ PAGE = 30
 can_publish = [permission_required(PUBLISH)]
 
 
+def _columns() -> tuple[Any, ...]:
+    return (
+        Notice.id,
+        Notice.title,
+        Notice.body,
+        Notice.pinned,
+        Notice.published_at,
+        Notice.author.display_name.as_alias("author"),
+    )
+
+
 async def _page(org_id: int, before: int | None) -> tuple[list[dict[str, Any]], int | None]:
     where = Notice.org == org_id
     if before:
         where &= Notice.id < before
     rows = await (
-        Notice.select(
-            Notice.id,
-            Notice.title,
-            Notice.body,
-            Notice.pinned,
-            Notice.published_at,
-            Notice.author.display_name.as_alias("author"),
-        )
-        .where(where)
-        .order_by(Notice.id, ascending=False)
-        .limit(PAGE + 1)
+        Notice.select(*_columns()).where(where).order_by(Notice.id, ascending=False).limit(PAGE + 1)
     )
     more = len(rows) > PAGE
     rows = rows[:PAGE]
@@ -66,16 +67,9 @@ async def notice_list(
     )
 
 
-async def _get(org_id: int, notice_id: FromPath[int]) -> dict[str, Any]:
+async def _get(org_id: int, notice_id: int) -> dict[str, Any]:
     row = (
-        await Notice.select(
-            Notice.id,
-            Notice.title,
-            Notice.body,
-            Notice.pinned,
-            Notice.published_at,
-            Notice.author.display_name.as_alias("author"),
-        )
+        await Notice.select(*_columns())
         .where((Notice.id == notice_id) & (Notice.org == org_id))
         .first()
     )

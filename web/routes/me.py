@@ -73,12 +73,7 @@ async def update_profile(request: Request[Any, Any, Any]) -> Template | Redirect
     actor = current_actor(request)
     form = await Form.read(request)
     name = form.required("display_name", _("Enter your name."), 200, _("At most 200 characters."))
-    email = form.get("email")
-    if email and ("@" not in email or len(email) > 254 or " " in email):
-        form.error("email", _("Enter an e-mail address such as name@example.com."))
-    phone = form.get("phone")
-    if phone and (len(phone) > 32 or not all(c.isdigit() or c in "+- ()" for c in phone)):
-        form.error("phone", _("Enter a phone number using digits, spaces, + and -."))
+    email, phone = form.email(), form.phone()
     locale = form.get("locale")
     if locale and locale not in i18n.LOCALES:
         form.error("locale", _("Choose one of the listed languages."))
