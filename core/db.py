@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 
 def sqlite_path(url: str) -> Path:
@@ -33,6 +33,14 @@ def engine_from_url(url: str, *, pool_max: int = 8) -> Engine:
             log_queries=False,
         )
     raise ValueError(f"Unsupported database URL {url!r}: use sqlite:///… or postgresql://…")
+
+
+def write_transaction(engine: Engine) -> Any:
+    """A transaction for writes that read first: IMMEDIATE on SQLite (take the write
+    lock up front instead of failing with "database is locked" on upgrade)."""
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
 
 
 async def start_engine(engine: Engine, *, pool_max: int = 8) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.descriptors import Label, NavItem, Permission
+from core.descriptors import Kind, Label, NavItem, Permission, ServiceType
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
 from core.identity.roles import AUDITOR, ORG_ADMIN
@@ -17,6 +17,27 @@ def register_permissions() -> list[Permission]:
         Permission(ADMIN, lambda _: _("Administer the organisation"), frozenset({ORG_ADMIN})),
         Permission(AUDIT_VIEW, lambda _: _("Read the audit log"), frozenset({AUDITOR, ORG_ADMIN})),
     ]
+
+
+GENERAL = ServiceType(
+    slug="general",
+    name=lambda _: _("General request"),
+    description=lambda _: _("Anything else the logistics office can help with."),
+    icon="clipboard-list",
+    prefix="ZH",
+    kinds=(
+        Kind("facilities", lambda _: _("Facilities")),
+        Kind("cleaning", lambda _: _("Cleaning")),
+        Kind("enquiry", lambda _: _("Question")),
+        Kind("other", lambda _: _("Other")),
+    ),
+    order=900,
+)
+
+
+@hookimpl
+def register_service_types() -> list[ServiceType]:
+    return [GENERAL]
 
 
 @hookimpl
@@ -39,6 +60,7 @@ def audit_action_labels() -> dict[str, Label]:
 def nav_items(actor: Actor) -> list[NavItem]:
     items = [
         NavItem("home", lambda _: _("Home"), "/", "home", order=0),
+        NavItem("requests", lambda _: _("My requests"), "/requests", "list-check", order=10),
         NavItem("me", lambda _: _("Me"), "/me", "user", order=900),
     ]
     if actor.can(ADMIN):

@@ -50,3 +50,47 @@ class NavItem:
     href: str
     icon: str
     order: int = 100
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of request within a service type (e.g. 报修: electrical, plumbing)."""
+
+    code: str
+    label: Label
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    """A service type a plugin (or core) offers; requests of it use the one lifecycle.
+
+    ``prefix`` starts every request number (``BX-20261124-0042``). ``steps`` names the
+    lifecycle steps this type uses, for the stepper on the request page; a type without
+    dispatch leaves out ``assigned``, never adds a status.
+    """
+
+    slug: str
+    name: Label
+    description: Label
+    icon: str
+    prefix: str
+    kinds: tuple[Kind, ...]
+    uses_approval: bool = True
+    uses_dispatch: bool = True
+    order: int = 100
+
+    def kind_label(self, code: str, gettext: Callable[[str], str]) -> str:
+        for kind in self.kinds:
+            if kind.code == code:
+                return kind.label(gettext)
+        return code
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        steps = ["submitted"]
+        if self.uses_approval:
+            steps.append("pending_approval")
+        if self.uses_dispatch:
+            steps.append("assigned")
+        steps += ["in_progress", "resolved", "closed"]
+        return tuple(steps)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
     from core.config import Settings
-    from core.descriptors import Label, NavItem, Permission, Tile
+    from core.descriptors import Label, NavItem, Permission, ServiceType, Tile
     from core.identity.actor import Actor
 
 PROJECT = "houqin"
@@ -42,6 +42,16 @@ def register_api_routes(settings: Settings) -> list[Any]:
 
     Called once at start-up. Core mounts them under ``/api/v1/s/<slug>/`` with the same
     enabled-plugin guard; they appear in the OpenAPI schema at ``/schema``.
+    """
+
+
+@hookspec
+def register_service_types() -> list[ServiceType]:
+    """Return the service types this plugin offers (slug, names, icon, number prefix, kinds).
+
+    Called once at start-up. A service type's slug is normally the plugin's slug; its
+    requests appear in the one inbox and follow the one lifecycle. The type's tile and
+    "new request" form are shown only where the plugin is enabled.
     """
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import itertools
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 import pluggy
 
 from core import hookspecs
-from core.descriptors import PluginInfo
+from core.descriptors import PluginInfo, ServiceType
 
 SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 CORE_PLUGINS = ("core.default_plugin",)
@@ -173,3 +174,59 @@ def build_plugin_registry(path: Path) -> PluginRegistry:
     return PluginRegistry(
         pm=pm, installed={p.slug: p for p in installed}, core_modules=core_modules
     )
+
+
+PREFIX_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@dataclass(frozen=True)
+class ServiceCatalog:
+    """Every service type known to this process, and which plugin owns it (None = core)."""
+
+    types: dict[str, tuple[ServiceType, str | None]]
+
+    def get(self, slug: str) -> ServiceType | None:
+        entry = self.types.get(slug)
+        return entry[0] if entry else None
+
+    def enabled(self, enabled_plugins: frozenset[str]) -> list[ServiceType]:
+        """Service types an organisation offers: core's plus its enabled plugins'."""
+        found = [
+            st for st, owner in self.types.values() if owner is None or owner in enabled_plugins
+        ]
+        return sorted(found, key=lambda st: (st.order, st.slug))
+
+    def is_enabled(self, slug: str, enabled_plugins: frozenset[str]) -> bool:
+        entry = self.types.get(slug)
+        return entry is not None and (entry[1] is None or entry[1] in enabled_plugins)
+
+
+def collect_service_types(registry: PluginRegistry) -> ServiceCatalog:
+    """Ask core and each plugin for its service types; slugs and prefixes must be unique."""
+    owners: list[tuple[str | None, list[ModuleType]]] = [(None, registry.core_modules)]
+    owners += [(slug, [p.module]) for slug, p in registry.installed.items()]
+    everything = registry.core_modules + [p.module for p in registry.installed.values()]
+    types: dict[str, tuple[ServiceType, str | None]] = {}
+    prefixes: dict[str, str] = {}
+    for owner, modules in owners:
+        others = [m for m in everything if m not in modules]
+        caller = registry.pm.subset_hook_caller("register_service_types", remove_plugins=others)
+        for service in itertools.chain.from_iterable(caller()):
+            who = owner or "core"
+            if service.slug in types:
+                raise PluginError(f"Service type {service.slug!r} of {who} is registered twice.")
+            if not (2 <= len(service.prefix) <= 4) or set(service.prefix) - PREFIX_CHARS:
+                raise PluginError(
+                    f"Service type {service.slug!r} of {who}: number prefix {service.prefix!r} "
+                    "must be 2–4 capital letters."
+                )
+            if service.prefix in prefixes:
+                raise PluginError(
+                    f"Service types {prefixes[service.prefix]!r} and {service.slug!r} "
+                    f"share the number prefix {service.prefix!r}."
+                )
+            if not service.kinds:
+                raise PluginError(f"Service type {service.slug!r} of {who} declares no kinds.")
+            prefixes[service.prefix] = service.slug
+            types[service.slug] = (service, owner)
+    return ServiceCatalog(types)

@@ -11,7 +11,9 @@ from piccolo.columns import (
     Boolean,
     ForeignKey,
     Integer,
+    Numeric,
     OnDelete,
+    Text,
     Timestamptz,
     Varchar,
 )
@@ -97,6 +99,76 @@ class AuditEntry(Table, tablename="core_audit_entry"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ServiceRequest(Table, tablename="core_request"):
+    """What every request has, whatever its service type (DESIGN §4).
+
+    Plugin detail lives in the plugin's own tables keyed by request id. ``version``
+    rises with every change, so concurrent changes are detected, never lost.
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    number = Varchar(length=32)
+    service = Varchar(length=64)
+    kind = Varchar(length=64, default="")
+    title = Varchar(length=200)
+    summary = Varchar(length=300, default="")
+    description = Text(default="")
+    requester = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    department = ForeignKey(references=Department, null=True, on_delete=OnDelete.set_null)
+    submitted_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    channel = Varchar(length=16, default="pwa")
+    status = Varchar(length=24, default="submitted")
+    priority = Varchar(length=16, default="normal")
+    location = Varchar(length=200, default="")
+    amount = Numeric(digits=(14, 2), null=True, default=None)
+    cost = Numeric(digits=(14, 2), null=True, default=None)
+    assignee = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    team_id = Integer(null=True, default=None)
+    approval_mode = Varchar(length=16, default="auto")
+    response_due_at = Timestamptz(null=True, default=None)
+    resolution_due_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(default=TimestamptzNow())
+    first_response_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+
+
+class RequestEvent(Table, tablename="core_request_event"):
+    """One line of a request's timeline; the source of truth for analytics."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    actor = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    kind = Varchar(length=32)
+    from_status = Varchar(length=24, default="")
+    to_status = Varchar(length=24, default="")
+    public = Boolean(default=True)
+    message = Text(default="")
+    data = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RequestCounter(Table, tablename="core_request_counter"):
+    """Last sequence number handed out per organisation, number prefix and day."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    prefix = Varchar(length=8)
+    day = Varchar(length=8)
+    last = Integer(default=0)
+
+
+class IdempotencyKey(Table, tablename="core_idempotency_key"):
+    """A submit key seen once per user: a replayed submit returns the first request."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    key = Varchar(length=128)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -105,4 +177,8 @@ CORE_TABLES: list[type[Table]] = [
     PluginSetting,
     ApiToken,
     AuditEntry,
+    ServiceRequest,
+    RequestEvent,
+    RequestCounter,
+    IdempotencyKey,
 ]

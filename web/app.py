@@ -32,7 +32,7 @@ from core.config import ROOT, Settings, load_settings
 from core.db import start_engine, stop_engine
 from core.identity.roles import PermissionRegistry
 from core.identity.throttle import LoginThrottle
-from core.plugins import PluginRegistry, build_plugin_registry
+from core.plugins import PluginRegistry, build_plugin_registry, collect_service_types
 from core.tables import Organisation
 from web.auth import ActorMiddleware, api_write_needs_token, login_required, plugin_enabled
 from web.errors import http_exception_handler, internal_error_handler
@@ -42,6 +42,7 @@ from web.routes.admin import ADMIN_HANDLERS
 from web.routes.api import API_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
+from web.routes.requests import REQUEST_HANDLERS
 from web.security import security_headers
 from web.sessions import RotatingSessionConfig
 from web.templating import build_environment, template_engine
@@ -152,7 +153,7 @@ def create_app(
     )
     app_router = Router(
         path="/",
-        route_handlers=[*ME_HANDLERS],
+        route_handlers=[*ME_HANDLERS, *REQUEST_HANDLERS],
         guards=[login_required],
         include_in_schema=False,
     )
@@ -175,6 +176,7 @@ def create_app(
             "plugins": registry,
             "permissions": permissions,
             "jinja": env,
+            "services": collect_service_types(registry),
             "audit_labels": {
                 action: label
                 for labels in registry.pm.hook.audit_action_labels()

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import ClientException, HTTPException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -81,7 +81,11 @@ def ensure_locale(request: Request[Any, Any, Any]) -> None:
 
 
 def error_response(
-    request: Request[Any, Any, Any], status: int, detail: str | None = None
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None = None,
+    *,
+    user_message: bool = False,
 ) -> Response[Any]:
     ensure_locale(request)
     messages = _messages()
@@ -99,7 +103,7 @@ def error_response(
         if request.headers.get("hx-request"):
             return Response(b"", status_code=204, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303)
-    if status == 429 and detail:
+    if (status == 429 or user_message) and detail:
         message = detail
     elif status == 403 and detail == CSRF_FAILED:
         title = _("This form has expired")
@@ -120,7 +124,17 @@ def error_response(
     )
 
 
+class Refused(ClientException):
+    """A 4xx whose detail is a message for the user, already in their language."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(detail=message, status_code=status_code)
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, Refused):
+        response = error_response(request, exc.status_code, exc.detail, user_message=True)
+        return response
     response = error_response(
         request, exc.status_code, exc.detail if exc.detail != _default_detail(exc) else None
     )

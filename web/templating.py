@@ -21,6 +21,7 @@ from litestar.response import Template
 from core import i18n
 from core.descriptors import NavItem
 from core.identity.actor import Actor
+from core.lifecycle.states import STATUS_TONE, status_label
 from core.plugins import PluginRegistry
 
 WEB_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -61,6 +62,9 @@ def build_environment(registry: PluginRegistry, head_assets: Iterable[str]) -> E
     env.globals["icon_sprite"] = icon_sprite_url()
     env.globals["html_lang"] = i18n.html_lang
     env.globals["get_locale"] = i18n.get_locale
+    env.globals["kind_label"] = lambda service, code: service.kind_label(code, i18n.gettext)
+    env.globals["status_label"] = lambda s: status_label(s, i18n.gettext)
+    env.globals["status_tone"] = lambda s: STATUS_TONE.get(s, "muted")
     env.globals["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
     registry.pm.hook.prepare_jinja_environment(env=env)
     return env

@@ -11,26 +11,53 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from core import i18n
+from core.descriptors import Tile
 from core.i18n import gettext as _
 from core.identity.passwords import MIN_LENGTH, hash_password, verify_password
 from core.identity.service import audit, issue_token, revoke_token
-from core.tables import ApiToken, User
+from core.lifecycle.states import OPEN
+from core.tables import ApiToken, ServiceRequest, User
 from web.auth import current_actor
 from web.forms import Form
 from web.templating import render
 
 MAX_TOKENS = 20
+HOME_CARDS = 5
 
 
 @get("/")
 async def home(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
     hooks = request.app.state.plugins.hooks(actor.enabled_plugins)
+    services = request.app.state.services.enabled(actor.enabled_plugins)
+    service_tiles = [
+        Tile(s.slug, s.name, f"/new/{s.slug}", s.icon, order=s.order) for s in services
+    ]
     tiles = sorted(
-        (t for group in hooks.home_tiles(actor=actor) for t in group),
+        [*service_tiles, *(t for group in hooks.home_tiles(actor=actor) for t in group)],
         key=lambda t: (t.order, t.slug),
     )
-    return render(request, "home.html", {"tiles": tiles})
+    in_progress = await (
+        ServiceRequest.select(
+            ServiceRequest.number,
+            ServiceRequest.service,
+            ServiceRequest.title,
+            ServiceRequest.status,
+            ServiceRequest.updated_at,
+        )
+        .where(
+            (ServiceRequest.org == actor.org_id)
+            & (ServiceRequest.requester == actor.user_id)
+            & ServiceRequest.status.is_in([s.value for s in OPEN])
+        )
+        .order_by(ServiceRequest.id, ascending=False)
+        .limit(HOME_CARDS)
+    )
+    return render(
+        request,
+        "home.html",
+        {"tiles": tiles, "in_progress": in_progress, "services": request.app.state.services},
+    )
 
 
 async def _profile_context(actor_id: int, org_id: int) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The one request lifecycle every service type goes through (DESIGN §4)."""

@@ -1,0 +1,278 @@
+"""Creating requests and moving them through the lifecycle, in the database.
+
+Numbers come from a per-(organisation, prefix, day) counter row bumped by one upsert
+inside the submit transaction, so concurrent submits never share a number. Every
+change of status goes through :func:`transition`, which checks legality in
+``states.next_status`` and applies the change only if nobody changed the request in
+the meantime (version check); both write a :class:`RequestEvent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.db import write_transaction
+from core.descriptors import ServiceType
+from core.identity.actor import Actor
+from core.identity.roles import AUDITOR, ORG_ADMIN
+from core.lifecycle.states import Action, IllegalTransition, Status, next_status
+from core.tables import IdempotencyKey, RequestCounter, RequestEvent, ServiceRequest
+
+CHANNELS = frozenset({"pwa", "kiosk", "desk", "api", "qr"})
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class Conflict(Exception):
+    """Someone else changed the request first; reload and try again (409)."""
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """Validated input of a submit (whatever channel it came from)."""
+
+    kind: str
+    title: str
+    description: str = ""
+    location: str = ""
+    priority: str = "normal"
+    amount: Decimal | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: int
+    number: str
+    created: bool  # False when an idempotency key replayed an earlier submit
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def allocate_number(org_id: int, prefix: str, when: datetime, time_zone: str) -> str:
+    """Next number for the organisation's local day: ``PREFIX-YYYYMMDD-NNNN``.
+
+    Call inside the submit transaction: the counter row stays locked until commit.
+    """
+    day = when.astimezone(ZoneInfo(time_zone)).strftime("%Y%m%d")
+    rows = await RequestCounter.raw(
+        "INSERT INTO core_request_counter (org, prefix, day, last) VALUES ({}, {}, {}, 1) "
+        "ON CONFLICT (org, prefix, day) DO UPDATE SET last = core_request_counter.last + 1 "
+        "RETURNING last",
+        org_id,
+        prefix,
+        day,
+    )
+    return f"{prefix}-{day}-{rows[0]['last']:04d}"
+
+
+async def submit(
+    actor: Actor,
+    service: ServiceType,
+    data: NewRequest,
+    *,
+    channel: str,
+    idempotency_key: str | None = None,
+    requester_id: int | None = None,
+    department_id: int | None = None,
+    approval_mode: str = "auto",
+) -> Submitted:
+    """Create a request (and its first events) once per idempotency key.
+
+    ``requester_id`` differs from the actor when the desk submits on someone's behalf.
+    ``approval_mode`` is the approval decision: ``auto`` and ``filing`` approve at once
+    (in the same transaction, so a request never waits in "submitted"), ``chain``
+    routes it to approval.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    requester = requester_id or actor.user_id
+    engine = ServiceRequest._meta.db
+    if idempotency_key:
+        found = await _replayed(actor, idempotency_key)
+        if found is not None:
+            return found
+    try:
+        async with write_transaction(engine):
+            moment = now()
+            number = await allocate_number(actor.org_id, service.prefix, moment, actor.time_zone)
+            row = (
+                await ServiceRequest.insert(
+                    ServiceRequest(
+                        org=actor.org_id,
+                        number=number,
+                        service=service.slug,
+                        kind=data.kind,
+                        title=data.title,
+                        summary=data.summary or data.title,
+                        description=data.description,
+                        requester=requester,
+                        department=department_id if requester_id else actor.department_id,
+                        submitted_by=actor.user_id,
+                        channel=channel,
+                        status=Status.SUBMITTED.value,
+                        priority=data.priority,
+                        location=data.location,
+                        amount=data.amount,
+                        approval_mode=approval_mode,
+                        submitted_at=moment,
+                        updated_at=moment,
+                    )
+                ).returning(ServiceRequest.id)
+            )[0]
+            request_id = row["id"]
+            await RequestEvent.insert(
+                RequestEvent(
+                    org=actor.org_id,
+                    request=request_id,
+                    actor=actor.user_id,
+                    kind="status",
+                    to_status=Status.SUBMITTED.value,
+                    data={"channel": channel},
+                    created_at=moment,
+                )
+            )
+            action = Action.ROUTE if approval_mode == "chain" else Action.AUTO_APPROVE
+            await transition(None, actor.org_id, request_id, action, data={"mode": approval_mode})
+            if idempotency_key:
+                await IdempotencyKey.insert(
+                    IdempotencyKey(
+                        org=actor.org_id,
+                        user=actor.user_id,
+                        key=idempotency_key,
+                        request=request_id,
+                    )
+                )
+    except Exception:
+        # A concurrent submit with the same key won the unique index: answer with its request.
+        if idempotency_key and (found := await _replayed(actor, idempotency_key)) is not None:
+            return found
+        raise
+    return Submitted(request_id, number, True)
+
+
+async def _replayed(actor: Actor, key: str) -> Submitted | None:
+    row = (
+        await IdempotencyKey.select(IdempotencyKey.request, IdempotencyKey.request.number)
+        .where(
+            (IdempotencyKey.org == actor.org_id)
+            & (IdempotencyKey.user == actor.user_id)
+            & (IdempotencyKey.key == key)
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return Submitted(row["request"], row["request.number"], False)
+
+
+def visible_to(actor: Actor) -> Any:
+    """The one authorisation predicate for lists and detail pages alike (DESIGN §9).
+
+    A request is visible to its requester, whoever submitted it for them, its
+    assignee, org admins and auditors, and the service admins of its service.
+    """
+    where = ServiceRequest.org == actor.org_id
+    if actor.has_role(ORG_ADMIN) or actor.has_role(AUDITOR):
+        return where
+    mine = (
+        (ServiceRequest.requester == actor.user_id)
+        | (ServiceRequest.submitted_by == actor.user_id)
+        | (ServiceRequest.assignee == actor.user_id)
+    )
+    administered = sorted(
+        scope for role, scope in actor.grants if role == "service_admin" and scope
+    )
+    if administered:
+        mine |= ServiceRequest.service.is_in(administered)
+    return where & mine
+
+
+async def transition(
+    actor: Actor | None,
+    org_id: int,
+    request_id: int,
+    action: Action,
+    *,
+    message: str = "",
+    public: bool = True,
+    expected_version: int | None = None,
+    data: dict[str, Any] | None = None,
+    changes: dict[Any, Any] | None = None,
+) -> Status:
+    """Apply ``action`` to a request: legal move, version check, event, timestamps.
+
+    Raises :class:`IllegalTransition` (the move is not possible from the current
+    status) or :class:`Conflict` (the request changed since ``expected_version``).
+    """
+    engine = ServiceRequest._meta.db
+    async with write_transaction(engine):
+        row = (
+            await ServiceRequest.select(ServiceRequest.status, ServiceRequest.version)
+            .where((ServiceRequest.id == request_id) & (ServiceRequest.org == org_id))
+            .first()
+        )
+        if row is None:
+            raise LookupError(request_id)
+        if expected_version is not None and row["version"] != expected_version:
+            raise Conflict(request_id)
+        current = Status(row["status"])
+        target = next_status(current, action)
+        moment = now()
+        values: dict[Any, Any] = {
+            ServiceRequest.status: target.value,
+            ServiceRequest.version: row["version"] + 1,
+            ServiceRequest.updated_at: moment,
+            **(changes or {}),
+        }
+        if target == Status.RESOLVED:
+            values[ServiceRequest.resolved_at] = moment
+        if target in (Status.CLOSED, Status.CANCELLED, Status.REJECTED):
+            values[ServiceRequest.closed_at] = moment
+        if target == Status.REOPENED:
+            values[ServiceRequest.resolved_at] = None
+        updated = (
+            await ServiceRequest.update(values)
+            .where(
+                (ServiceRequest.id == request_id)
+                & (ServiceRequest.org == org_id)
+                & (ServiceRequest.version == row["version"])
+            )
+            .returning(ServiceRequest.id)
+        )
+        if not updated:
+            raise Conflict(request_id)
+        await RequestEvent.insert(
+            RequestEvent(
+                org=org_id,
+                request=request_id,
+                actor=actor.user_id if actor else None,
+                kind="status",
+                from_status=current.value,
+                to_status=target.value,
+                public=public,
+                message=message,
+                data={"action": action.value, **(data or {})},
+                created_at=moment,
+            )
+        )
+    return target
+
+
+__all__ = [
+    "CHANNELS",
+    "PRIORITIES",
+    "Conflict",
+    "IllegalTransition",
+    "NewRequest",
+    "Submitted",
+    "allocate_number",
+    "submit",
+    "transition",
+    "visible_to",
+]

@@ -1,0 +1,289 @@
+"""The one-stop inbox on the phone: new request, my requests, request detail, cancel.
+
+Every lookup of a request goes through ``visible_to`` (the same predicate for lists and
+detail pages), so a request that is not yours answers 404, never 403.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_409_CONFLICT
+
+from core.db import icontains
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.lifecycle.requests import (
+    PRIORITIES,
+    Conflict,
+    NewRequest,
+    submit,
+    transition,
+    visible_to,
+)
+from core.lifecycle.states import (
+    OPEN,
+    Action,
+    IllegalTransition,
+    Status,
+    allowed_actions,
+    stepper,
+)
+from core.tables import RequestEvent, ServiceRequest
+from web.auth import current_actor
+from web.errors import Refused
+from web.forms import Form
+from web.templating import render
+
+PAGE = 20
+CANCELLABLE_BY_REQUESTER = frozenset(
+    {Status.SUBMITTED, Status.PENDING_APPROVAL, Status.APPROVED, Status.ASSIGNED}
+)
+
+
+def priority_label(code: str) -> str:
+    return {
+        "low": _("Low"),
+        "normal": _("Normal"),
+        "high": _("High"),
+        "urgent": _("Urgent"),
+    }.get(code, code)
+
+
+def _service_or_404(request: Request[Any, Any, Any], actor: Actor, slug: str) -> Any:
+    catalog = request.app.state.services
+    if not catalog.is_enabled(slug, actor.enabled_plugins):
+        raise NotFoundException()
+    return catalog.get(slug)
+
+
+def read_new_request(form: Form, service: Any) -> NewRequest | None:
+    """Validate the generic request fields; errors land on the form, in the user's language."""
+    kind = form.get("kind")
+    if kind not in {k.code for k in service.kinds}:
+        form.error("kind", _("Choose what kind of request this is."))
+    title = form.required(
+        "title", _("Say in a few words what you need."), 200, _("At most 200 characters.")
+    )
+    description = form.get("description")
+    if len(description) > 5000:
+        form.error("description", _("At most 5000 characters."))
+    location = form.get("location")
+    if len(location) > 200:
+        form.error("location", _("At most 200 characters."))
+    priority = form.get("priority") or "normal"
+    if priority not in PRIORITIES:
+        form.error("priority", _("Choose a priority from the list."))
+    if not form.ok:
+        return None
+    return NewRequest(
+        kind=kind, title=title, description=description, location=location, priority=priority
+    )
+
+
+def _new_page(
+    request: Request[Any, Any, Any], service: Any, form: Form, status: int = 200
+) -> Template:
+    return render(
+        request,
+        "requests/new.html",
+        {
+            "service": service,
+            "form": form,
+            "priorities": [(p, priority_label(p)) for p in PRIORITIES],
+            "back_url": "/",
+        },
+        status_code=status,
+    )
+
+
+@get("/new/{slug:str}")
+async def new_request(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+    actor = current_actor(request)
+    service = _service_or_404(request, actor, slug)
+    form = Form({"priority": "normal", "submit_token": secrets.token_urlsafe(16)})
+    return _new_page(request, service, form)
+
+
+@post("/new/{slug:str}")
+async def create_request(
+    request: Request[Any, Any, Any], slug: FromPath[str]
+) -> Template | Redirect:
+    actor = current_actor(request)
+    service = _service_or_404(request, actor, slug)
+    form = await Form.read(request)
+    token = form.get("submit_token")
+    if not token or len(token) > 64:
+        raise Refused(_("This form is incomplete. Reload the page and try again."))
+    data = read_new_request(form, service)
+    if data is None:
+        return _new_page(request, service, form, 422)
+    result = await submit(actor, service, data, channel="pwa", idempotency_key=f"form:{token}")
+    if result.created:
+        flash(
+            request,
+            category="success",
+            message=_("Request %(number)s is submitted.") % {"number": result.number},
+        )
+    return Redirect(f"/requests/{result.number}", status_code=303)
+
+
+@get("/requests")
+async def my_requests(
+    request: Request[Any, Any, Any],
+    show: FromQuery[str] = "open",
+    q: FromQuery[str] = "",
+    before: FromQuery[int | None] = None,
+) -> Template:
+    actor = current_actor(request)
+    where = (ServiceRequest.org == actor.org_id) & (
+        (ServiceRequest.requester == actor.user_id) | (ServiceRequest.submitted_by == actor.user_id)
+    )
+    if show == "open":
+        where &= ServiceRequest.status.is_in([s.value for s in OPEN])
+    elif show == "closed":
+        where &= ServiceRequest.status.not_in([s.value for s in OPEN])
+    if q.strip():
+        where &= icontains(ServiceRequest.number, q.strip()) | icontains(
+            ServiceRequest.title, q.strip()
+        )
+    if before:
+        where &= ServiceRequest.id < before
+    rows = await (
+        ServiceRequest.select(
+            ServiceRequest.id,
+            ServiceRequest.number,
+            ServiceRequest.service,
+            ServiceRequest.title,
+            ServiceRequest.status,
+            ServiceRequest.submitted_at,
+            ServiceRequest.updated_at,
+        )
+        .where(where)
+        .order_by(ServiceRequest.id, ascending=False)
+        .limit(PAGE + 1)
+    )
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return render(
+        request,
+        "requests/list.html",
+        {
+            "rows": rows,
+            "show": show if show in {"open", "closed", "all"} else "open",
+            "q": q,
+            "next_before": rows[-1]["id"] if more else None,
+            "services": request.app.state.services,
+        },
+        block="results",
+    )
+
+
+async def _visible_request(actor: Actor, number: str) -> dict[str, Any]:
+    row = (
+        await ServiceRequest.select(
+            *ServiceRequest.all_columns(),
+            ServiceRequest.requester.display_name.as_alias("requester_name"),
+            ServiceRequest.assignee.display_name.as_alias("assignee_name"),
+        )
+        .where(visible_to(actor) & (ServiceRequest.number == number))
+        .first()
+    )
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+@get("/requests/{number:str}")
+async def request_detail(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
+    actor = current_actor(request)
+    row = await _visible_request(actor, number)
+    staff = (
+        actor.is_org_admin or actor.administers(row["service"]) or row["assignee"] == actor.user_id
+    )
+    where = RequestEvent.org == actor.org_id
+    where &= RequestEvent.request == row["id"]
+    if not staff:
+        where &= RequestEvent.public.eq(True)
+    events = await (
+        RequestEvent.select(
+            RequestEvent.id,
+            RequestEvent.kind,
+            RequestEvent.from_status,
+            RequestEvent.to_status,
+            RequestEvent.message,
+            RequestEvent.public,
+            RequestEvent.created_at,
+            RequestEvent.actor.display_name.as_alias("actor_name"),
+        )
+        .where(where)
+        .order_by(RequestEvent.id, ascending=False)
+        .limit(200)
+    )
+    service = request.app.state.services.get(row["service"])
+    can_cancel = (
+        row["requester"] == actor.user_id
+        and Status(row["status"]) in CANCELLABLE_BY_REQUESTER
+        and Action.CANCEL in allowed_actions(row["status"])
+    )
+    return render(
+        request,
+        "requests/detail.html",
+        {
+            "r": row,
+            "service": service,
+            "events": events,
+            "can_cancel": can_cancel,
+            "steps": stepper(service.steps, row["status"]) if service else [],
+            "priority_label": priority_label,
+            "back_url": "/requests",
+        },
+    )
+
+
+@post("/requests/{number:str}/cancel")
+async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    actor = current_actor(request)
+    row = await _visible_request(actor, number)
+    if row["requester"] != actor.user_id:
+        raise NotFoundException()
+    form = await Form.read(request)
+    reason = form.get("reason")[:500]
+    if Status(row["status"]) not in CANCELLABLE_BY_REQUESTER:
+        raise Refused(
+            _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
+        )
+    try:
+        await transition(
+            actor,
+            actor.org_id,
+            row["id"],
+            Action.CANCEL,
+            message=reason,
+            expected_version=_version(form, row),
+        )
+    except (IllegalTransition, Conflict) as exc:
+        raise Refused(
+            _("This request changed in the meantime. Reload the page and try again."),
+            HTTP_409_CONFLICT,
+        ) from exc
+    flash(
+        request,
+        category="success",
+        message=_("Request %(number)s is cancelled.") % {"number": number},
+    )
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
+def _version(form: Form, row: dict[str, Any]) -> int | None:
+    value = form.get("version")
+    return int(value) if value.isdigit() else None
+
+
+REQUEST_HANDLERS = [new_request, create_request, my_requests, request_detail, cancel_request]
