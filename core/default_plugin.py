@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.descriptors import Kind, Label, NavItem, Permission, ServiceType
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
-from core.identity.roles import AUDITOR, ORG_ADMIN
+from core.identity.roles import APPROVER, AUDITOR, ORG_ADMIN
 
 ADMIN = "core.admin"
 AUDIT_VIEW = "core.audit.view"
@@ -53,16 +53,45 @@ def audit_action_labels() -> dict[str, Label]:
         "token.revoked": lambda _: _("API token revoked"),
         "password.changed": lambda _: _("Password changed"),
         "organisation.updated": lambda _: _("Organisation settings changed"),
+        "approval_rule.created": lambda _: _("Approval rule added"),
+        "approval_rule.updated": lambda _: _("Approval rule changed"),
+        "approval_rule.deleted": lambda _: _("Approval rule deleted"),
+        "delegation.created": lambda _: _("Approvals delegated"),
+        "post_audit.ok": lambda _: _("Post-audit: OK"),
+        "post_audit.finding": lambda _: _("Post-audit: finding raised"),
     }
 
 
 @hookimpl
 def nav_items(actor: Actor) -> list[NavItem]:
     items = [
-        NavItem("home", lambda _: _("Home"), "/", "home", order=0),
-        NavItem("requests", lambda _: _("My requests"), "/requests", "list-check", order=10),
-        NavItem("me", lambda _: _("Me"), "/me", "user", order=900),
+        NavItem("home", lambda _: _("Home"), "/", "home", order=0, tab=True),
+        NavItem(
+            "requests", lambda _: _("My requests"), "/requests", "list-check", order=10, tab=True
+        ),
+        NavItem("me", lambda _: _("Me"), "/me", "user", order=900, tab=True),
     ]
+    if actor.has_role(APPROVER) or actor.can(ADMIN):
+        items.append(
+            NavItem(
+                "approvals",
+                lambda _: _("Approvals"),
+                "/approvals",
+                "circle-check",
+                order=20,
+                tab=True,
+            )
+        )
+    if actor.can(AUDIT_VIEW) and not actor.can(ADMIN):
+        items.append(
+            NavItem(
+                "post_audit",
+                lambda _: _("Post-audit"),
+                "/desk/post-audit",
+                "shield-lock",
+                order=700,
+            )
+        )
     if actor.can(ADMIN):
         items.append(NavItem("admin", lambda _: _("Admin"), "/admin", "settings", order=800))
     elif actor.can(AUDIT_VIEW):

@@ -43,13 +43,16 @@ class Tile:
 
 @dataclass(frozen=True)
 class NavItem:
-    """An entry in a navigation bar (phone bottom bar, desk side bar or admin menu)."""
+    """A place the user can go. ``tab`` items sit in the phone's bottom bar (core keeps
+    it to at most five: home, my requests, approvals, notifications, me); the others are
+    listed under "More" on the Me page."""
 
     key: str
     label: Label
     href: str
     icon: str
     order: int = 100
+    tab: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     Numeric,
@@ -169,6 +170,78 @@ class IdempotencyKey(Table, tablename="core_idempotency_key"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ApprovalRule(Table, tablename="core_approval_rule"):
+    """One rule of an organisation's ordered approval policy (first match wins)."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    position = Integer(default=100)
+    name = Varchar(length=200)
+    service = Varchar(length=64, default="*")
+    kinds = JSON(default="[]")
+    min_amount = Numeric(digits=(14, 2), null=True, default=None)
+    max_amount = Numeric(digits=(14, 2), null=True, default=None)
+    departments = JSON(default="[]")
+    requester_roles = JSON(default="[]")
+    facts = JSON(default="{}")
+    mode = Varchar(length=16, default="auto")
+    steps = JSON(default="[]")
+    sample_percent = Integer(default=0)
+    active = Boolean(default=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApprovalStep(Table, tablename="core_approval_step"):
+    """A step of a request's approval chain, in order; only one is pending at a time."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    position = Integer()
+    spec = JSON(default="{}")
+    status = Varchar(length=16, default="waiting")
+    on_behalf_of = JSON(default="{}")
+    decided_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    decided_at = Timestamptz(null=True, default=None)
+    comment = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApprovalTask(Table, tablename="core_approval_task"):
+    """One person who may act on a pending step (any one of them decides).
+
+    A row per candidate keeps "my approvals" an indexed lookup on both engines.
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    step = ForeignKey(references=ApprovalStep, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    open = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Delegation(Table, tablename="core_delegation"):
+    """While away, an approver's steps go to a delegate (dates inclusive)."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    delegator = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    delegate = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    starts = Date()
+    ends = Date()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PostAudit(Table, tablename="core_post_audit"):
+    """A filed (备案) request sampled for checking afterwards by an auditor."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    status = Varchar(length=16, default="pending")
+    auditor = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(null=True, default=None)
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -181,4 +254,9 @@ CORE_TABLES: list[type[Table]] = [
     RequestEvent,
     RequestCounter,
     IdempotencyKey,
+    ApprovalRule,
+    ApprovalStep,
+    ApprovalTask,
+    Delegation,
+    PostAudit,
 ]

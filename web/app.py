@@ -40,6 +40,7 @@ from web.locale import LocaleMiddleware
 from web.logs import RequestLogMiddleware
 from web.routes.admin import ADMIN_HANDLERS
 from web.routes.api import API_HANDLERS
+from web.routes.approvals import APPROVAL_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
@@ -153,7 +154,7 @@ def create_app(
     )
     app_router = Router(
         path="/",
-        route_handlers=[*ME_HANDLERS, *REQUEST_HANDLERS],
+        route_handlers=[*ME_HANDLERS, *REQUEST_HANDLERS, *APPROVAL_HANDLERS],
         guards=[login_required],
         include_in_schema=False,
     )

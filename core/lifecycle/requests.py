@@ -9,6 +9,7 @@ the meantime (version check); both write a :class:`RequestEvent`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,7 +21,13 @@ from core.descriptors import ServiceType
 from core.identity.actor import Actor
 from core.identity.roles import AUDITOR, ORG_ADMIN
 from core.lifecycle.states import Action, IllegalTransition, Status, next_status
-from core.tables import IdempotencyKey, RequestCounter, RequestEvent, ServiceRequest
+from core.tables import (
+    ApprovalTask,
+    IdempotencyKey,
+    RequestCounter,
+    RequestEvent,
+    ServiceRequest,
+)
 
 CHANNELS = frozenset({"pwa", "kiosk", "desk", "api", "qr"})
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -80,14 +87,14 @@ async def submit(
     idempotency_key: str | None = None,
     requester_id: int | None = None,
     department_id: int | None = None,
-    approval_mode: str = "auto",
+    facts: Mapping[str, object] | None = None,
 ) -> Submitted:
-    """Create a request (and its first events) once per idempotency key.
+    """Create a request (and its first events) once per idempotency key, and route it.
 
     ``requester_id`` differs from the actor when the desk submits on someone's behalf.
-    ``approval_mode`` is the approval decision: ``auto`` and ``filing`` approve at once
-    (in the same transaction, so a request never waits in "submitted"), ``chain``
-    routes it to approval.
+    Approval routing runs in the same transaction (so a request never waits in
+    "submitted"): auto and filing approve at once, a chain opens its first step.
+    ``facts`` are plugin-supplied facts that approval rules may test.
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -119,7 +126,6 @@ async def submit(
                         priority=data.priority,
                         location=data.location,
                         amount=data.amount,
-                        approval_mode=approval_mode,
                         submitted_at=moment,
                         updated_at=moment,
                     )
@@ -137,8 +143,16 @@ async def submit(
                     created_at=moment,
                 )
             )
-            action = Action.ROUTE if approval_mode == "chain" else Action.AUTO_APPROVE
-            await transition(None, actor.org_id, request_id, action, data={"mode": approval_mode})
+            department = department_id if requester_id else actor.department_id
+            if service.uses_approval:
+                from core.lifecycle.routing import RequestFactsLoader, route
+
+                loader = RequestFactsLoader(
+                    actor.org_id, service.slug, data, requester, department, facts
+                )
+                await route(actor, request_id, number, loader)
+            else:
+                await transition(None, actor.org_id, request_id, Action.AUTO_APPROVE)
             if idempotency_key:
                 await IdempotencyKey.insert(
                     IdempotencyKey(
@@ -175,7 +189,8 @@ def visible_to(actor: Actor) -> Any:
     """The one authorisation predicate for lists and detail pages alike (DESIGN §9).
 
     A request is visible to its requester, whoever submitted it for them, its
-    assignee, org admins and auditors, and the service admins of its service.
+    assignee, anyone asked to approve it, org admins and auditors, and the service
+    admins of its service.
     """
     where = ServiceRequest.org == actor.org_id
     if actor.has_role(ORG_ADMIN) or actor.has_role(AUDITOR):
@@ -184,6 +199,11 @@ def visible_to(actor: Actor) -> Any:
         (ServiceRequest.requester == actor.user_id)
         | (ServiceRequest.submitted_by == actor.user_id)
         | (ServiceRequest.assignee == actor.user_id)
+        | ServiceRequest.id.is_in(
+            ApprovalTask.select(ApprovalTask.request).where(
+                (ApprovalTask.org == actor.org_id) & (ApprovalTask.user == actor.user_id)
+            )
+        )
     )
     administered = sorted(
         scope for role, scope in actor.grants if role == "service_admin" and scope

@@ -57,13 +57,16 @@ async def test_brand_css_only_takes_hex_colours(client: AsyncTestClient) -> None
 
 
 EXPECTED_NAV = {
-    "employee": ({"/", "/s/notices/", "/me"}, {"/admin", "/admin/audit"}),
-    "approver": ({"/", "/me"}, {"/admin"}),
-    "agent": ({"/", "/me"}, {"/admin"}),
-    "dispatcher": ({"/", "/me"}, {"/admin"}),
-    "svcadmin": ({"/", "/s/notices/", "/me"}, {"/admin"}),
-    "admin": ({"/", "/s/notices/", "/me", "/admin"}, set()),
-    "auditor": ({"/", "/me", "/admin/audit"}, {"/admin"}),
+    "employee": (
+        {"/", "/requests", "/s/notices/", "/me"},
+        {"/admin", "/admin/audit", "/approvals"},
+    ),
+    "approver": ({"/", "/requests", "/approvals", "/me"}, {"/admin", "/desk/post-audit"}),
+    "agent": ({"/", "/requests", "/me"}, {"/admin", "/approvals"}),
+    "dispatcher": ({"/", "/requests", "/me"}, {"/admin", "/approvals"}),
+    "svcadmin": ({"/", "/s/notices/", "/me"}, {"/admin", "/approvals"}),
+    "admin": ({"/", "/s/notices/", "/me", "/admin", "/approvals"}, set()),
+    "auditor": ({"/", "/me", "/admin/audit", "/desk/post-audit"}, {"/admin", "/approvals"}),
 }
 
 
@@ -74,9 +77,18 @@ async def test_each_demo_role_sees_the_right_navigation(client: AsyncTestClient,
         role = login_.split("@")[0]
         client.cookies.clear()
         await login(client, login_, DEMO_PASSWORD)
-        page = (await client.get("/")).text
-        nav = page.split('class="tabbar"', 1)[1].split("</nav>", 1)[0]
-        hrefs = {part.split('"', 1)[0] for part in nav.split('href="')[1:]}
+        page = (await client.get("/me")).text
+        tabbar = page.split('class="tabbar"', 1)[1].split("</nav>", 1)[0]
+        tabs = {
+            part.split('"', 1)[0]
+            for part in tabbar.split('<a class="tabbar__item')[1:]
+            for part in [part.split('href="', 1)[1]]
+        }
+        assert len(tabs) <= 5 and {"/", "/requests", "/me"} <= tabs, (role, tabs)
+        more = page.split('id="more"', 1)[1].split("</nav>", 1)[0] if 'id="more"' in page else ""
+        hrefs = tabs | {
+            p.split('"', 1)[0] for p in more.split('href="')[1:] if not p.startswith("/static/")
+        }
         present, absent = EXPECTED_NAV[role]
         assert present <= hrefs, (role, hrefs)
         assert not (absent & hrefs), (role, hrefs)

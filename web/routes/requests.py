@@ -27,6 +27,7 @@ from core.lifecycle.requests import (
     transition,
     visible_to,
 )
+from core.lifecycle.routing import approval_chain
 from core.lifecycle.states import (
     OPEN,
     Action,
@@ -35,10 +36,11 @@ from core.lifecycle.states import (
     allowed_actions,
     stepper,
 )
-from core.tables import RequestEvent, ServiceRequest
+from core.tables import ApprovalTask, RequestEvent, ServiceRequest
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
+from web.routes.approvals import step_label
 from web.templating import render
 
 PAGE = 20
@@ -219,14 +221,26 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             RequestEvent.to_status,
             RequestEvent.message,
             RequestEvent.public,
+            RequestEvent.data,
             RequestEvent.created_at,
             RequestEvent.actor.display_name.as_alias("actor_name"),
         )
         .where(where)
         .order_by(RequestEvent.id, ascending=False)
         .limit(200)
+        .output(load_json=True)
     )
     service = request.app.state.services.get(row["service"])
+    chain = await approval_chain(actor.org_id, row["id"]) if row["approval_mode"] == "chain" else []
+    pending = [s["id"] for s in chain if s["status"] == "pending"]
+    my_step = None
+    if pending and await ApprovalTask.exists().where(
+        (ApprovalTask.org == actor.org_id)
+        & (ApprovalTask.step == pending[0])
+        & (ApprovalTask.user == actor.user_id)
+        & ApprovalTask.open.eq(True)
+    ):
+        my_step = pending[0]
     can_cancel = (
         row["requester"] == actor.user_id
         and Status(row["status"]) in CANCELLABLE_BY_REQUESTER
@@ -240,6 +254,9 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "service": service,
             "events": events,
             "can_cancel": can_cancel,
+            "chain": chain,
+            "my_step": my_step,
+            "step_label": step_label,
             "steps": stepper(service.steps, row["status"]) if service else [],
             "priority_label": priority_label,
             "back_url": "/requests",

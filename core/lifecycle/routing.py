@@ -1,0 +1,427 @@
+"""Approval routing in the database: rules → decision → chain of steps → tasks.
+
+The decisions themselves are pure functions in :mod:`core.lifecycle.approvals`; this
+module loads what they need (rules, the organisation's departments, role holders,
+delegations), stores the chain, and moves the request through the lifecycle. Every
+write happens inside the caller's transaction, so a request is never half-routed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.identity.actor import Actor
+from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
+from core.lifecycle.approvals import (
+    Assignment,
+    Decision,
+    OrgDirectory,
+    RequestFacts,
+    Rule,
+    Step,
+    decide,
+    resolve_step,
+)
+from core.lifecycle.approvals import (
+    Delegation as DelegationRule,
+)
+from core.lifecycle.requests import now, transition
+from core.lifecycle.states import Action, Status
+from core.tables import (
+    ApprovalRule,
+    ApprovalStep,
+    ApprovalTask,
+    Delegation,
+    Department,
+    PostAudit,
+    RequestEvent,
+    RoleGrant,
+    ServiceRequest,
+)
+
+
+class NotYourStep(Exception):
+    """The step is not waiting for this person (already decided, or not theirs)."""
+
+
+def step_from_dict(data: Mapping[str, Any]) -> Step:
+    return Step(
+        kind=data["kind"],
+        role=data.get("role") or None,
+        user_ids=tuple(int(u) for u in data.get("user_ids", ())),
+        levels_up=int(data.get("levels_up", 0)),
+    )
+
+
+def step_to_dict(step: Step) -> dict[str, Any]:
+    return {
+        "kind": step.kind,
+        "role": step.role,
+        "user_ids": list(step.user_ids),
+        "levels_up": step.levels_up,
+    }
+
+
+def rule_from_row(row: Mapping[str, Any]) -> Rule:
+    def money(value: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    return Rule(
+        id=row["id"],
+        order=row["position"],
+        service=row["service"],
+        kinds=frozenset(row["kinds"] or []),
+        min_amount=money(row["min_amount"]),
+        max_amount=money(row["max_amount"]),
+        departments=frozenset(int(d) for d in row["departments"] or []),
+        requester_roles=frozenset(row["requester_roles"] or []),
+        facts={k: tuple(v) for k, v in (row.get("facts") or {}).items()},
+        mode=row["mode"],
+        steps=tuple(step_from_dict(s) for s in row["steps"] or []),
+        sample_percent=row["sample_percent"],
+    )
+
+
+async def load_rules(org_id: int, service: str) -> list[Rule]:
+    rows = (
+        await ApprovalRule.select()
+        .where(
+            (ApprovalRule.org == org_id)
+            & ApprovalRule.service.is_in([service, "*"])
+            & ApprovalRule.active.eq(True)
+        )
+        .output(load_json=True)
+    )
+    return [rule_from_row(r) for r in rows]
+
+
+async def department_parents(org_id: int) -> dict[int, int | None]:
+    rows = await Department.select(Department.id, Department.parent).where(Department.org == org_id)
+    return {r["id"]: r["parent"] for r in rows}
+
+
+async def load_directory(org_id: int) -> OrgDirectory:
+    """What step resolution needs: four small indexed reads of one organisation."""
+    departments = await Department.select(
+        Department.id, Department.parent, Department.head_user_id
+    ).where(Department.org == org_id)
+    grants = await RoleGrant.select(RoleGrant.user, RoleGrant.role, RoleGrant.scope).where(
+        (RoleGrant.org == org_id) & RoleGrant.user.is_active.eq(True)
+    )
+    roles: dict[str, set[int]] = {}
+    admins: dict[str, set[int]] = {}
+    for g in grants:
+        roles.setdefault(g["role"], set()).add(g["user"])
+        if g["role"] == SERVICE_ADMIN and g["scope"]:
+            admins.setdefault(g["scope"], set()).add(g["user"])
+    delegations = await Delegation.select(
+        Delegation.delegator, Delegation.delegate, Delegation.starts, Delegation.ends
+    ).where((Delegation.org == org_id) & (Delegation.ends >= date.today()))
+    return OrgDirectory(
+        department_parents={d["id"]: d["parent"] for d in departments},
+        department_heads={d["id"]: d["head_user_id"] for d in departments},
+        role_holders={k: frozenset(v) for k, v in roles.items()},
+        service_admins={k: frozenset(v) for k, v in admins.items()},
+        delegations=tuple(
+            DelegationRule(d["delegator"], d["delegate"], d["starts"], d["ends"])
+            for d in delegations
+        ),
+    )
+
+
+async def facts_for(
+    org_id: int,
+    service: str,
+    kind: str,
+    amount: Decimal | None,
+    requester_id: int,
+    department_id: int | None,
+    extra: Mapping[str, object] | None = None,
+) -> RequestFacts:
+    roles = await RoleGrant.select(RoleGrant.role).where(
+        (RoleGrant.org == org_id) & (RoleGrant.user == requester_id)
+    )
+    return RequestFacts(
+        service=service,
+        kind=kind,
+        amount=amount,
+        department_id=department_id,
+        requester_id=requester_id,
+        requester_roles=frozenset(r["role"] for r in roles),
+        facts=dict(extra or {}),
+    )
+
+
+class RequestFactsLoader:
+    """The facts of a new request, gathered only if some rule needs them."""
+
+    def __init__(
+        self,
+        org_id: int,
+        service: str,
+        data: Any,
+        requester_id: int,
+        department_id: int | None,
+        extra: Mapping[str, object] | None,
+    ) -> None:
+        self.org_id, self.service, self.data = org_id, service, data
+        self.requester_id, self.department_id, self.extra = requester_id, department_id, extra
+
+    async def __call__(self) -> RequestFacts:
+        return await facts_for(
+            self.org_id,
+            self.service,
+            self.data.kind,
+            self.data.amount,
+            self.requester_id,
+            self.department_id,
+            self.extra,
+        )
+
+
+def local_today(time_zone: str) -> date:
+    return now().astimezone(ZoneInfo(time_zone)).date()
+
+
+async def route(
+    actor: Actor,
+    request_id: int,
+    number: str,
+    facts_of: Any,
+) -> Decision:
+    """Decide and apply approval for a new request (inside the submit transaction).
+
+    ``facts_of`` is an async callable giving the :class:`RequestFacts`; it is only
+    awaited when the organisation has rules for the service (no rules: auto, one query).
+    """
+    rules = await load_rules(actor.org_id, facts_of.service)
+    if not rules:
+        decision = Decision(mode="auto", rule_id=None, steps=())
+    else:
+        facts = await facts_of()
+        parents = await department_parents(actor.org_id)
+        decision = decide(rules, facts, parents, sample_key=number)
+    data = {"mode": decision.mode, "rule": decision.rule_id}
+    if decision.mode != "chain":
+        await transition(
+            None,
+            actor.org_id,
+            request_id,
+            Action.AUTO_APPROVE,
+            data=data,
+            changes={ServiceRequest.approval_mode: decision.mode},
+        )
+        if decision.mode == "filing" and decision.sampled:
+            await PostAudit.insert(PostAudit(org=actor.org_id, request=request_id))
+        return decision
+    await transition(
+        None,
+        actor.org_id,
+        request_id,
+        Action.ROUTE,
+        data=data,
+        changes={ServiceRequest.approval_mode: decision.mode},
+    )
+    await ApprovalStep.insert(
+        *[
+            ApprovalStep(org=actor.org_id, request=request_id, position=i, spec=step_to_dict(step))
+            for i, step in enumerate(decision.steps)
+        ]
+    )
+    directory = await load_directory(actor.org_id)
+    await _activate_next(actor.org_id, request_id, facts, directory, local_today(actor.time_zone))
+    return decision
+
+
+async def _fallback(org_id: int, requester_id: int, directory: OrgDirectory) -> Assignment | None:
+    """Nobody fits the step: the organisation's admins take it (never the requester)."""
+    admins = directory.role_holders.get(ORG_ADMIN, frozenset()) - {requester_id}
+    return Assignment(approver_ids=frozenset(admins), on_behalf_of={}) if admins else None
+
+
+async def _activate_next(
+    org_id: int, request_id: int, facts: RequestFacts, directory: OrgDirectory, today: date
+) -> bool:
+    """Open the next waiting step; approve the request when no step is left.
+
+    Returns True when a step is now pending (someone must act), False when approved.
+    """
+    steps = (
+        await ApprovalStep.select(ApprovalStep.id, ApprovalStep.spec)
+        .where(
+            (ApprovalStep.org == org_id)
+            & (ApprovalStep.request == request_id)
+            & (ApprovalStep.status == "waiting")
+        )
+        .order_by(ApprovalStep.position)
+        .output(load_json=True)
+    )
+    for row in steps:
+        assignment = resolve_step(step_from_dict(row["spec"]), facts, directory, today)
+        assignment = assignment or await _fallback(org_id, facts.requester_id, directory)
+        if assignment is None:
+            await ApprovalStep.update({ApprovalStep.status: "skipped"}).where(
+                ApprovalStep.id == row["id"]
+            )
+            continue
+        await ApprovalStep.update(
+            {
+                ApprovalStep.status: "pending",
+                ApprovalStep.on_behalf_of: {str(k): v for k, v in assignment.on_behalf_of.items()},
+            }
+        ).where(ApprovalStep.id == row["id"])
+        await ApprovalTask.insert(
+            *[
+                ApprovalTask(org=org_id, step=row["id"], request=request_id, user=user_id)
+                for user_id in sorted(assignment.approver_ids)
+            ]
+        )
+        return True
+    await transition(None, org_id, request_id, Action.APPROVE, data={"chain": "complete"})
+    return False
+
+
+async def decide_step(actor: Actor, step_id: int, approve: bool, comment: str) -> Status:
+    """An approver approves or rejects the pending step they were asked to decide."""
+    from core.db import write_transaction
+
+    engine = ApprovalStep._meta.db
+    async with write_transaction(engine):
+        task = (
+            await ApprovalTask.select(ApprovalTask.id, ApprovalTask.request)
+            .where(
+                (ApprovalTask.org == actor.org_id)
+                & (ApprovalTask.step == step_id)
+                & (ApprovalTask.user == actor.user_id)
+                & ApprovalTask.open.eq(True)
+            )
+            .first()
+        )
+        if task is None:
+            raise NotYourStep(step_id)
+        step = (
+            await ApprovalStep.select(ApprovalStep.on_behalf_of)
+            .where(ApprovalStep.id == step_id)
+            .output(load_json=True)
+            .first()
+        )
+        # Only the first decision counts: the conditional update is the lock.
+        decided = (
+            await ApprovalStep.update(
+                {
+                    ApprovalStep.status: "approved" if approve else "rejected",
+                    ApprovalStep.decided_by: actor.user_id,
+                    ApprovalStep.decided_at: now(),
+                    ApprovalStep.comment: comment,
+                }
+            )
+            .where(
+                (ApprovalStep.id == step_id)
+                & (ApprovalStep.org == actor.org_id)
+                & (ApprovalStep.status == "pending")
+            )
+            .returning(ApprovalStep.id)
+        )
+        if not decided:
+            raise NotYourStep(step_id)
+        await ApprovalTask.update({ApprovalTask.open: False}).where(
+            (ApprovalTask.org == actor.org_id) & (ApprovalTask.step == step_id)
+        )
+        request_id = task["request"]
+        behalf = (step["on_behalf_of"] or {}).get(str(actor.user_id))
+        event = {"step": step_id, "on_behalf_of": behalf}
+        await RequestEvent.insert(
+            RequestEvent(
+                org=actor.org_id,
+                request=request_id,
+                actor=actor.user_id,
+                kind="approval",
+                public=True,
+                message=comment,
+                data={**event, "decision": "approved" if approve else "rejected"},
+            )
+        )
+        if not approve:
+            return await transition(
+                actor, actor.org_id, request_id, Action.REJECT, message=comment, data=event
+            )
+        req = (
+            await ServiceRequest.select(
+                ServiceRequest.service,
+                ServiceRequest.kind,
+                ServiceRequest.amount,
+                ServiceRequest.requester,
+                ServiceRequest.department,
+            )
+            .where(ServiceRequest.id == request_id)
+            .first()
+        )
+        facts = await facts_for(
+            actor.org_id,
+            req["service"],
+            req["kind"],
+            None if req["amount"] is None else Decimal(str(req["amount"])),
+            req["requester"],
+            req["department"],
+        )
+        directory = await load_directory(actor.org_id)
+        pending = await _activate_next(
+            actor.org_id, request_id, facts, directory, local_today(actor.time_zone)
+        )
+        return Status.PENDING_APPROVAL if pending else Status.APPROVED
+
+
+async def open_approvals(actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
+    """The requests waiting for this person's decision, oldest first."""
+    return await (
+        ApprovalTask.select(
+            ApprovalTask.step,
+            ApprovalTask.request.number.as_alias("number"),
+            ApprovalTask.request.title.as_alias("title"),
+            ApprovalTask.request.service.as_alias("service"),
+            ApprovalTask.request.amount.as_alias("amount"),
+            ApprovalTask.request.submitted_at.as_alias("submitted_at"),
+            ApprovalTask.request.requester.display_name.as_alias("requester_name"),
+        )
+        .where(
+            (ApprovalTask.org == actor.org_id)
+            & (ApprovalTask.user == actor.user_id)
+            & ApprovalTask.open.eq(True)
+        )
+        .order_by(ApprovalTask.id)
+        .limit(limit)
+    )
+
+
+async def approval_chain(org_id: int, request_id: int) -> list[dict[str, Any]]:
+    """The steps of one request with who decided (for the request page)."""
+    rows = (
+        await ApprovalStep.select(
+            ApprovalStep.id,
+            ApprovalStep.position,
+            ApprovalStep.spec,
+            ApprovalStep.status,
+            ApprovalStep.comment,
+            ApprovalStep.decided_at,
+            ApprovalStep.decided_by.display_name.as_alias("decided_by_name"),
+        )
+        .where((ApprovalStep.org == org_id) & (ApprovalStep.request == request_id))
+        .order_by(ApprovalStep.position)
+        .output(load_json=True)
+    )
+    return rows
+
+
+__all__ = [
+    "NotYourStep",
+    "approval_chain",
+    "decide_step",
+    "facts_for",
+    "load_directory",
+    "open_approvals",
+    "route",
+]
