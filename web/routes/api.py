@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
 
+from core.i18n import gettext as _
+from core.lifecycle import inbox
+from core.lifecycle.requests import Conflict, submit
+from core.lifecycle.states import IllegalTransition
 from web.auth import current_actor
+from web.errors import Refused
+from web.forms import Form
+from web.routes.requests import read_new_request
 
 
 class MeOut(msgspec.Struct):
@@ -37,3 +53,186 @@ async def api_me(request: Request[Any, Any, Any]) -> MeOut:
 
 
 API_HANDLERS = [api_me]
+
+
+# -- requests ----------------------------------------------------------------------------
+
+
+class RequestIn(msgspec.Struct):
+    """A new request. Field errors come back as ``errors`` (field → message)."""
+
+    service: str = ""
+    kind: str = ""
+    title: str = ""
+    description: str = ""
+    location: str = ""
+    priority: str = "normal"
+
+
+class RequestSummary(msgspec.Struct):
+    number: str
+    service: str
+    kind: str
+    title: str
+    status: str
+    submitted_at: datetime
+    updated_at: datetime
+
+
+class EventOut(msgspec.Struct):
+    kind: str
+    from_status: str
+    to_status: str
+    message: str
+    actor: str | None
+    created_at: datetime
+
+
+class RequestOut(msgspec.Struct):
+    number: str
+    service: str
+    kind: str
+    title: str
+    description: str
+    location: str
+    priority: str
+    status: str
+    approval_mode: str
+    requester: str
+    submitted_at: datetime
+    updated_at: datetime
+    version: int
+    events: list[EventOut]
+
+
+class CancelIn(msgspec.Struct):
+    reason: str = ""
+    version: int | None = None
+
+
+def _unprocessable(form: Form) -> Response[dict[str, Any]]:
+    return Response(
+        {"status_code": 422, "detail": _("Please check the fields."), "errors": form.errors},
+        status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+    )
+
+
+@post(
+    "/requests",
+    summary="Submit a request",
+    description="Send an `Idempotency-Key` header to make retries safe: a replayed key "
+    "returns the first request (200) instead of creating another (201).",
+    tags=["requests"],
+)
+async def api_submit(
+    request: Request[Any, Any, Any],
+    data: JSONBody[RequestIn],
+    idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
+) -> Response[Any]:
+    actor = current_actor(request)
+    catalog = request.app.state.services
+    form = Form(msgspec.structs.asdict(data))
+    if not catalog.is_enabled(data.service, actor.enabled_plugins):
+        form.error("service", _("Choose a service from the list."))
+        return _unprocessable(form)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
+        raise Refused(_("Idempotency-Key must be 1 to 128 characters long."))
+    new = read_new_request(form, catalog.get(data.service))
+    if new is None:
+        return _unprocessable(form)
+    made = await submit(
+        actor,
+        catalog.get(data.service),
+        new,
+        channel="api",
+        idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
+    )
+    row = await inbox.visible_request(actor, made.number)
+    return Response(
+        _request_out(row, await inbox.timeline(actor, row)),
+        status_code=HTTP_201_CREATED if made.created else HTTP_200_OK,
+        headers={"Location": f"/api/v1/requests/{made.number}"},
+    )
+
+
+@get("/requests", summary="My requests, newest first", tags=["requests"])
+async def api_my_requests(
+    request: Request[Any, Any, Any],
+    show: FromQuery[str] = "open",
+    q: FromQuery[str] = "",
+    before: FromQuery[int | None] = None,
+) -> list[RequestSummary]:
+    actor = current_actor(request)
+    rows, _next = await inbox.my_requests(actor, show if show in inbox.SHOW else "open", q, before)
+    return [RequestSummary(**{k: r[k] for k in RequestSummary.__struct_fields__}) for r in rows]
+
+
+def _request_out(row: dict[str, Any], events: list[dict[str, Any]]) -> RequestOut:
+    return RequestOut(
+        number=row["number"],
+        service=row["service"],
+        kind=row["kind"],
+        title=row["title"],
+        description=row["description"],
+        location=row["location"],
+        priority=row["priority"],
+        status=row["status"],
+        approval_mode=row["approval_mode"],
+        requester=row["requester_name"],
+        submitted_at=row["submitted_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        events=[
+            EventOut(
+                kind=e["kind"],
+                from_status=e["from_status"],
+                to_status=e["to_status"],
+                message=e["message"],
+                actor=e["actor_name"],
+                created_at=e["created_at"],
+            )
+            for e in events
+        ],
+    )
+
+
+async def _visible(actor: Any, number: str) -> dict[str, Any]:
+    row = await inbox.visible_request(actor, number)
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+@get("/requests/{number:str}", summary="One request with its timeline", tags=["requests"])
+async def api_request(request: Request[Any, Any, Any], number: FromPath[str]) -> RequestOut:
+    actor = current_actor(request)
+    row = await _visible(actor, number)
+    return _request_out(row, await inbox.timeline(actor, row))
+
+
+@post(
+    "/requests/{number:str}/cancel", summary="Cancel my request", tags=["requests"], status_code=200
+)
+async def api_cancel(
+    request: Request[Any, Any, Any], number: FromPath[str], data: JSONBody[CancelIn]
+) -> RequestOut:
+    actor = current_actor(request)
+    row = await _visible(actor, number)
+    if row["requester"] != actor.user_id:
+        raise NotFoundException()
+    try:
+        await inbox.cancel(actor, row, data.reason, data.version)
+    except inbox.NotCancellable as exc:
+        raise Refused(
+            _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
+        ) from exc
+    except (IllegalTransition, Conflict) as exc:
+        raise Refused(
+            _("This request changed in the meantime. Reload the page and try again."),
+            HTTP_409_CONFLICT,
+        ) from exc
+    row = await _visible(actor, number)
+    return _request_out(row, await inbox.timeline(actor, row))
+
+
+API_HANDLERS += [api_submit, api_my_requests, api_request, api_cancel]

@@ -16,37 +16,26 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
-from core.db import icontains
 from core.i18n import gettext as _
 from core.identity.actor import Actor
+from core.lifecycle import inbox
 from core.lifecycle.requests import (
     PRIORITIES,
     Conflict,
     NewRequest,
     submit,
-    transition,
-    visible_to,
 )
 from core.lifecycle.routing import approval_chain
 from core.lifecycle.states import (
-    OPEN,
-    Action,
     IllegalTransition,
-    Status,
-    allowed_actions,
     stepper,
 )
-from core.tables import ApprovalTask, RequestEvent, ServiceRequest
+from core.tables import ApprovalTask
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
 from web.routes.approvals import step_label
 from web.templating import render
-
-PAGE = 20
-CANCELLABLE_BY_REQUESTER = frozenset(
-    {Status.SUBMITTED, Status.PENDING_APPROVAL, Status.APPROVED, Status.ASSIGNED}
-)
 
 
 def priority_label(code: str) -> str:
@@ -144,59 +133,24 @@ async def my_requests(
     before: FromQuery[int | None] = None,
 ) -> Template:
     actor = current_actor(request)
-    where = (ServiceRequest.org == actor.org_id) & (
-        (ServiceRequest.requester == actor.user_id) | (ServiceRequest.submitted_by == actor.user_id)
-    )
-    if show == "open":
-        where &= ServiceRequest.status.is_in([s.value for s in OPEN])
-    elif show == "closed":
-        where &= ServiceRequest.status.not_in([s.value for s in OPEN])
-    if q.strip():
-        where &= icontains(ServiceRequest.number, q.strip()) | icontains(
-            ServiceRequest.title, q.strip()
-        )
-    if before:
-        where &= ServiceRequest.id < before
-    rows = await (
-        ServiceRequest.select(
-            ServiceRequest.id,
-            ServiceRequest.number,
-            ServiceRequest.service,
-            ServiceRequest.title,
-            ServiceRequest.status,
-            ServiceRequest.submitted_at,
-            ServiceRequest.updated_at,
-        )
-        .where(where)
-        .order_by(ServiceRequest.id, ascending=False)
-        .limit(PAGE + 1)
-    )
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    show = show if show in inbox.SHOW else "open"
+    rows, next_before = await inbox.my_requests(actor, show, q, before)
     return render(
         request,
         "requests/list.html",
         {
             "rows": rows,
-            "show": show if show in {"open", "closed", "all"} else "open",
+            "show": show,
             "q": q,
-            "next_before": rows[-1]["id"] if more else None,
+            "next_before": next_before,
             "services": request.app.state.services,
         },
         block="results",
     )
 
 
-async def _visible_request(actor: Actor, number: str) -> dict[str, Any]:
-    row = (
-        await ServiceRequest.select(
-            *ServiceRequest.all_columns(),
-            ServiceRequest.requester.display_name.as_alias("requester_name"),
-            ServiceRequest.assignee.display_name.as_alias("assignee_name"),
-        )
-        .where(visible_to(actor) & (ServiceRequest.number == number))
-        .first()
-    )
+async def _visible_or_404(actor: Actor, number: str) -> dict[str, Any]:
+    row = await inbox.visible_request(actor, number)
     if row is None:
         raise NotFoundException()
     return row
@@ -205,31 +159,8 @@ async def _visible_request(actor: Actor, number: str) -> dict[str, Any]:
 @get("/requests/{number:str}")
 async def request_detail(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
     actor = current_actor(request)
-    row = await _visible_request(actor, number)
-    staff = (
-        actor.is_org_admin or actor.administers(row["service"]) or row["assignee"] == actor.user_id
-    )
-    where = RequestEvent.org == actor.org_id
-    where &= RequestEvent.request == row["id"]
-    if not staff:
-        where &= RequestEvent.public.eq(True)
-    events = await (
-        RequestEvent.select(
-            RequestEvent.id,
-            RequestEvent.kind,
-            RequestEvent.from_status,
-            RequestEvent.to_status,
-            RequestEvent.message,
-            RequestEvent.public,
-            RequestEvent.data,
-            RequestEvent.created_at,
-            RequestEvent.actor.display_name.as_alias("actor_name"),
-        )
-        .where(where)
-        .order_by(RequestEvent.id, ascending=False)
-        .limit(200)
-        .output(load_json=True)
-    )
+    row = await _visible_or_404(actor, number)
+    events = await inbox.timeline(actor, row)
     service = request.app.state.services.get(row["service"])
     chain = await approval_chain(actor.org_id, row["id"]) if row["approval_mode"] == "chain" else []
     pending = [s["id"] for s in chain if s["status"] == "pending"]
@@ -241,11 +172,6 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
         & ApprovalTask.open.eq(True)
     ):
         my_step = pending[0]
-    can_cancel = (
-        row["requester"] == actor.user_id
-        and Status(row["status"]) in CANCELLABLE_BY_REQUESTER
-        and Action.CANCEL in allowed_actions(row["status"])
-    )
     return render(
         request,
         "requests/detail.html",
@@ -253,7 +179,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "r": row,
             "service": service,
             "events": events,
-            "can_cancel": can_cancel,
+            "can_cancel": inbox.can_cancel(actor, row),
             "chain": chain,
             "my_step": my_step,
             "step_label": step_label,
@@ -267,24 +193,19 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
 @post("/requests/{number:str}/cancel")
 async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     actor = current_actor(request)
-    row = await _visible_request(actor, number)
+    row = await _visible_or_404(actor, number)
     if row["requester"] != actor.user_id:
         raise NotFoundException()
     form = await Form.read(request)
-    reason = form.get("reason")[:500]
-    if Status(row["status"]) not in CANCELLABLE_BY_REQUESTER:
+    version = form.get("version")
+    try:
+        await inbox.cancel(
+            actor, row, form.get("reason"), int(version) if version.isdigit() else None
+        )
+    except inbox.NotCancellable as exc:
         raise Refused(
             _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
-        )
-    try:
-        await transition(
-            actor,
-            actor.org_id,
-            row["id"],
-            Action.CANCEL,
-            message=reason,
-            expected_version=_version(form, row),
-        )
+        ) from exc
     except (IllegalTransition, Conflict) as exc:
         raise Refused(
             _("This request changed in the meantime. Reload the page and try again."),
@@ -296,11 +217,6 @@ async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str])
         message=_("Request %(number)s is cancelled.") % {"number": number},
     )
     return Redirect(f"/requests/{number}", status_code=303)
-
-
-def _version(form: Form, row: dict[str, Any]) -> int | None:
-    value = form.get("version")
-    return int(value) if value.isdigit() else None
 
 
 REQUEST_HANDLERS = [new_request, create_request, my_requests, request_detail, cancel_request]

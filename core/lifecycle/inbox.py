@@ -1,0 +1,122 @@
+"""Reading requests for the one-stop inbox: the same queries serve pages and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.db import icontains
+from core.identity.actor import Actor
+from core.lifecycle.requests import transition, visible_to
+from core.lifecycle.states import OPEN, Action, Status
+from core.tables import RequestEvent, ServiceRequest
+
+PAGE = 20
+SHOW = ("open", "closed", "all")
+CANCELLABLE_BY_REQUESTER = frozenset(
+    {Status.SUBMITTED, Status.PENDING_APPROVAL, Status.APPROVED, Status.ASSIGNED}
+)
+
+
+class NotCancellable(Exception):
+    """Work on the request has started (or it is already finished)."""
+
+
+async def my_requests(
+    actor: Actor, show: str = "open", q: str = "", before: int | None = None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The actor's own requests (asked by or for them), newest first, keyset-paginated."""
+    where = (ServiceRequest.org == actor.org_id) & (
+        (ServiceRequest.requester == actor.user_id) | (ServiceRequest.submitted_by == actor.user_id)
+    )
+    if show == "open":
+        where &= ServiceRequest.status.is_in([s.value for s in OPEN])
+    elif show == "closed":
+        where &= ServiceRequest.status.not_in([s.value for s in OPEN])
+    if q.strip():
+        text = q.strip()
+        where &= icontains(ServiceRequest.number, text) | icontains(ServiceRequest.title, text)
+    if before:
+        where &= ServiceRequest.id < before
+    rows = await (
+        ServiceRequest.select(
+            ServiceRequest.id,
+            ServiceRequest.number,
+            ServiceRequest.service,
+            ServiceRequest.kind,
+            ServiceRequest.title,
+            ServiceRequest.status,
+            ServiceRequest.submitted_at,
+            ServiceRequest.updated_at,
+        )
+        .where(where)
+        .order_by(ServiceRequest.id, ascending=False)
+        .limit(PAGE + 1)
+    )
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return rows, (rows[-1]["id"] if more else None)
+
+
+async def visible_request(actor: Actor, number: str) -> dict[str, Any] | None:
+    """One request by number if the actor may see it (else None: answer 404)."""
+    return (
+        await ServiceRequest.select(
+            *ServiceRequest.all_columns(),
+            ServiceRequest.requester.display_name.as_alias("requester_name"),
+            ServiceRequest.assignee.display_name.as_alias("assignee_name"),
+        )
+        .where(visible_to(actor) & (ServiceRequest.number == number))
+        .first()
+    )
+
+
+def is_staff_for(actor: Actor, row: dict[str, Any]) -> bool:
+    """Staff see internal notes on the timeline; requesters see public events only."""
+    return (
+        actor.is_org_admin or actor.administers(row["service"]) or row["assignee"] == actor.user_id
+    )
+
+
+async def timeline(actor: Actor, row: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+    where = (RequestEvent.org == actor.org_id) & (RequestEvent.request == row["id"])
+    if not is_staff_for(actor, row):
+        where &= RequestEvent.public.eq(True)
+    return await (
+        RequestEvent.select(
+            RequestEvent.id,
+            RequestEvent.kind,
+            RequestEvent.from_status,
+            RequestEvent.to_status,
+            RequestEvent.message,
+            RequestEvent.public,
+            RequestEvent.data,
+            RequestEvent.created_at,
+            RequestEvent.actor.display_name.as_alias("actor_name"),
+        )
+        .where(where)
+        .order_by(RequestEvent.id, ascending=False)
+        .limit(limit)
+        .output(load_json=True)
+    )
+
+
+def can_cancel(actor: Actor, row: dict[str, Any]) -> bool:
+    return row["requester"] == actor.user_id and Status(row["status"]) in CANCELLABLE_BY_REQUESTER
+
+
+async def cancel(actor: Actor, row: dict[str, Any], reason: str, version: int | None) -> Status:
+    """The requester withdraws a request before work starts.
+
+    Raises :class:`NotCancellable`, or ``Conflict``/``IllegalTransition`` from
+    :func:`transition` when the request changed meanwhile.
+    """
+    if Status(row["status"]) not in CANCELLABLE_BY_REQUESTER:
+        raise NotCancellable(row["number"])
+    return await transition(
+        actor,
+        actor.org_id,
+        row["id"],
+        Action.CANCEL,
+        message=reason[:500],
+        expected_version=version,
+    )
