@@ -36,6 +36,7 @@ from core.plugins import PluginRegistry, build_plugin_registry, collect_service_
 from core.tables import Organisation
 from web.auth import ActorMiddleware, api_write_needs_token, login_required, plugin_enabled
 from web.errors import http_exception_handler, internal_error_handler
+from web.live import LIVE_HANDLERS, channels_plugin
 from web.locale import LocaleMiddleware
 from web.logs import RequestLogMiddleware
 from web.routes.admin import ADMIN_HANDLERS
@@ -154,7 +155,7 @@ def create_app(
     )
     app_router = Router(
         path="/",
-        route_handlers=[*ME_HANDLERS, *REQUEST_HANDLERS, *APPROVAL_HANDLERS],
+        route_handlers=[*ME_HANDLERS, *REQUEST_HANDLERS, *APPROVAL_HANDLERS, *LIVE_HANDLERS],
         guards=[login_required],
         include_in_schema=False,
     )
@@ -208,7 +209,10 @@ def create_app(
         stores=stores,
         state=state,
         template_config=template_config,
-        plugins=[FlashPlugin(FlashConfig(template_config=template_config))],
+        plugins=[
+            FlashPlugin(FlashConfig(template_config=template_config)),
+            channels_plugin(settings),
+        ],
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,

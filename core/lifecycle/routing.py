@@ -285,14 +285,20 @@ async def _activate_next(
     return False
 
 
-async def decide_step(actor: Actor, step_id: int, approve: bool, comment: str) -> Status:
+async def decide_step(
+    actor: Actor, step_id: int, approve: bool, comment: str
+) -> tuple[Status, str]:
     """An approver approves or rejects the pending step they were asked to decide."""
     from core.db import write_transaction
 
     engine = ApprovalStep._meta.db
     async with write_transaction(engine):
         task = (
-            await ApprovalTask.select(ApprovalTask.id, ApprovalTask.request)
+            await ApprovalTask.select(
+                ApprovalTask.id,
+                ApprovalTask.request,
+                ApprovalTask.request.number.as_alias("number"),
+            )
             .where(
                 (ApprovalTask.org == actor.org_id)
                 & (ApprovalTask.step == step_id)
@@ -346,9 +352,10 @@ async def decide_step(actor: Actor, step_id: int, approve: bool, comment: str) -
             )
         )
         if not approve:
-            return await transition(
+            rejected = await transition(
                 actor, actor.org_id, request_id, Action.REJECT, message=comment, data=event
             )
+            return rejected, task["number"]
         req = (
             await ServiceRequest.select(
                 ServiceRequest.service,
@@ -372,7 +379,7 @@ async def decide_step(actor: Actor, step_id: int, approve: bool, comment: str) -
         pending = await _activate_next(
             actor.org_id, request_id, facts, directory, local_today(actor.time_zone)
         )
-        return Status.PENDING_APPROVAL if pending else Status.APPROVED
+        return (Status.PENDING_APPROVAL if pending else Status.APPROVED), task["number"]
 
 
 async def open_approvals(actor: Actor, limit: int = 50) -> list[dict[str, Any]]:

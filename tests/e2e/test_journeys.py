@@ -264,3 +264,39 @@ def test_no_console_errors_and_no_csp_violations_on_main_pages(phone: Phone) -> 
     for path in ("/admin", "/admin/users", "/admin/departments", "/admin/plugins", "/admin/audit"):
         visit(path)
     assert not problems, "\n".join(problems)
+
+
+def test_request_submitted_on_phone_updates_live_on_a_second_device(
+    phone: Phone, browser: Any
+) -> None:
+    """Submit on the phone, keep its page open, cancel it from a second device: the
+    first page shows the new status without a reload (SSE + htmx)."""
+    page = sign_in(phone, EMPLOYEE)
+    page.goto(phone.url("/new/general"))
+    page.locator("label.choice-chip", has_text=zh("Cleaning")).click()
+    page.locator("#f-title").fill("会议室 A 需要打扫")
+    page.locator("form.request-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/requests/ZH-\d{8}-\d{4}$"))
+    number = page.url.rsplit("/", 1)[1]
+    expect(page.locator("#live .request-head .status")).to_have_text(zh("Approved"))
+    # wait until the page's event stream is connected before acting elsewhere
+    page.wait_for_function("() => !!document.querySelector('[sse-connect]') && !!htmx")
+    page.wait_for_timeout(500)
+
+    other = browser.new_context(**{"viewport": {"width": 390, "height": 844}, "locale": "zh-CN"})
+    try:
+        second = other.new_page()
+        second.goto(phone.url("/login"))
+        second.locator("#f-login").fill(EMPLOYEE)
+        second.locator("#f-password").fill(DEMO_PASSWORD)
+        second.locator("form[action='/login'] button[type=submit]").click()
+        second.wait_for_url(phone.url("/"))
+        second.goto(phone.url(f"/requests/{number}"))
+        second.once("dialog", lambda dialog: dialog.accept())
+        second.locator("form[action$='/cancel'] button[type=submit]").click()
+        expect(second.locator("#live .request-head .status")).to_have_text(zh("Cancelled"))
+    finally:
+        other.close()
+    # the first device, untouched, follows within a second or so
+    expect(page.locator("#live .request-head .status")).to_have_text(zh("Cancelled"), timeout=3000)
+    expect(page.locator("#live .timeline")).to_contain_text(zh("Cancelled"))

@@ -80,3 +80,16 @@ async def test_htmx_search_returns_only_the_results_block(
     assert "<html" not in response.text and org.logins["employee"] in response.text
     boosted = await client.get("/admin/users", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert "<html" in boosted.text  # a boosted navigation gets the whole page
+
+
+async def test_htmx_blocks_render_alone_even_when_empty(
+    client: AsyncTestClient, org: OrgFixture
+) -> None:
+    await login(client, org.logins["admin"])
+    htmx = {"HX-Request": "true"}
+    empty_users = await client.get(
+        "/admin/users", params={"q": "nobody-matches-this"}, headers=htmx
+    )
+    assert empty_users.status_code == 200 and "<html" not in empty_users.text
+    empty_requests = await client.get("/requests", params={"q": "nothing"}, headers=htmx)
+    assert empty_requests.status_code == 200 and 'id="results"' in empty_requests.text

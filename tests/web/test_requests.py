@@ -212,3 +212,17 @@ async def test_inbox_and_detail_queries_do_not_grow(
     await transition(actor, org.id, first.id, Action.RESUME)
     after = [await count("/requests"), await count(f"/requests/{first.number}"), await count("/")]
     assert after == before
+
+
+async def test_live_fragment_and_stream_follow_the_visibility_rule(
+    client: AsyncTestClient, org: OrgFixture, app
+) -> None:
+    made = await submit(
+        await _actor(app, org), GENERAL, NewRequest(kind="other", title="live"), channel="pwa"
+    )
+    await login(client, org.logins["employee"])
+    fragment = await client.get(f"/requests/{made.number}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="live"') and "<html" not in fragment.text
+    await login(client, org.logins["notices_admin"])
+    assert (await client.get(f"/requests/{made.number}/live")).status_code == 404

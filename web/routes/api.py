@@ -23,6 +23,7 @@ from core.lifecycle.states import IllegalTransition
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
+from web.live import announce
 from web.routes.requests import read_new_request
 
 
@@ -147,6 +148,8 @@ async def api_submit(
         channel="api",
         idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
     )
+    if made.created:
+        announce(request, actor.org_id, made.number)
     row = await inbox.visible_request(actor, made.number)
     return Response(
         _request_out(row, await inbox.timeline(actor, row)),
@@ -231,6 +234,7 @@ async def api_cancel(
             _("This request changed in the meantime. Reload the page and try again."),
             HTTP_409_CONFLICT,
         ) from exc
+    announce(request, actor.org_id, number)
     row = await _visible(actor, number)
     return _request_out(row, await inbox.timeline(actor, row))
 

@@ -34,6 +34,7 @@ from core.tables import ApprovalRule, Delegation, Department, PostAudit, User
 from web.auth import current_actor, permission_required
 from web.errors import Refused
 from web.forms import Form
+from web.live import announce
 from web.templating import render
 
 admin_only = [permission_required(ADMIN)]
@@ -71,11 +72,12 @@ async def decide_approval(
             status_code=422,
         )
     try:
-        await decide_step(actor, step_id, decision == "approve", comment)
+        _status, number = await decide_step(actor, step_id, decision == "approve", comment)
     except NotYourStep as exc:
         raise Refused(
             _("This approval has already been decided, or it is not yours."), HTTP_409_CONFLICT
         ) from exc
+    announce(request, actor.org_id, number)
     message = _("Approved.") if decision == "approve" else _("Rejected; the requester is told why.")
     flash(request, category="success", message=message)
     return Redirect("/approvals", status_code=303)

@@ -34,6 +34,7 @@ from core.tables import ApprovalTask
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
+from web.live import announce
 from web.routes.approvals import step_label
 from web.templating import render
 
@@ -117,6 +118,7 @@ async def create_request(
         return _new_page(request, service, form, 422)
     result = await submit(actor, service, data, channel="pwa", idempotency_key=f"form:{token}")
     if result.created:
+        announce(request, actor.org_id, result.number)
         flash(
             request,
             category="success",
@@ -187,6 +189,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "priority_label": priority_label,
             "back_url": "/requests",
         },
+        block="live",
     )
 
 
@@ -211,6 +214,7 @@ async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str])
             _("This request changed in the meantime. Reload the page and try again."),
             HTTP_409_CONFLICT,
         ) from exc
+    announce(request, actor.org_id, number)
     flash(
         request,
         category="success",
