@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.descriptors import Kind, Label, NavItem, Permission, ServiceType
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
-from core.identity.roles import APPROVER, AUDITOR, ORG_ADMIN
+from core.identity.roles import AGENT, APPROVER, AUDITOR, DISPATCHER, ORG_ADMIN, SERVICE_ADMIN
 
 ADMIN = "core.admin"
 AUDIT_VIEW = "core.audit.view"
@@ -59,6 +59,9 @@ def audit_action_labels() -> dict[str, Label]:
         "delegation.created": lambda _: _("Approvals delegated"),
         "post_audit.ok": lambda _: _("Post-audit: OK"),
         "post_audit.finding": lambda _: _("Post-audit: finding raised"),
+        "team.created": lambda _: _("Team added"),
+        "team.member_added": lambda _: _("Agent added to a team"),
+        "team.member_removed": lambda _: _("Agent removed from a team"),
     }
 
 
@@ -82,6 +85,12 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 tab=True,
             )
         )
+    if actor.has_role(AGENT):
+        items.append(
+            NavItem("tasks", lambda _: _("My tasks"), "/tasks", "tool", order=30, tab=True)
+        )
+    if actor.has_role(DISPATCHER) or actor.has_role(SERVICE_ADMIN):
+        items.append(NavItem("desk", lambda _: _("Dispatch"), "/desk", "users", order=600))
     if actor.can(AUDIT_VIEW) and not actor.can(ADMIN):
         items.append(
             NavItem(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.identity.service import create_department, create_org, create_user
 from core.plugins import PluginRegistry
-from core.tables import Department, Organisation
+from core.tables import Department, Organisation, Team, TeamMember
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "houqin-demo"  # noqa: S105 - documented demo accounts
@@ -50,6 +50,11 @@ async def seed_demo(registry: PluginRegistry) -> bool:
         await Department.update({Department.head_user_id: users["org_admin"]}).where(
             Department.id.is_in([root, depts["logistics"]])
         )
+        team = Team(
+            org=org_id, service="general", name="综合服务组 General services", strategy="least_load"
+        )
+        await team.save()
+        await TeamMember.insert(TeamMember(org=org_id, team=team.id, user=users["agent"]))
         for coro in registry.pm.hook.seed_demo(org_id=org_id, users=users):
             await coro
     return True

@@ -242,6 +242,28 @@ class PostAudit(Table, tablename="core_post_audit"):
     decided_at = Timestamptz(null=True, default=None)
 
 
+class Team(Table, tablename="core_team"):
+    """A service team; new approved requests of its service are dispatched to it."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    service = Varchar(length=64)
+    name = Varchar(length=200)
+    kinds = JSON(default="[]")  # kinds this team takes; empty = every kind
+    strategy = Varchar(length=16, default="least_load")
+    active = Boolean(default=True)
+
+
+class TeamMember(Table, tablename="core_team_member"):
+    """An agent of a team, on or off duty, with the kinds they are skilled for."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    team = ForeignKey(references=Team, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    on_duty = Boolean(default=True)
+    skills = JSON(default="[]")
+    last_assigned_at = Timestamptz(null=True, default=None)
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -259,4 +281,6 @@ CORE_TABLES: list[type[Table]] = [
     ApprovalTask,
     Delegation,
     PostAudit,
+    Team,
+    TeamMember,
 ]

@@ -45,6 +45,7 @@ from web.routes.approvals import APPROVAL_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
+from web.routes.work import WORK_HANDLERS
 from web.security import security_headers
 from web.sessions import RotatingSessionConfig
 from web.templating import build_environment, template_engine
@@ -155,7 +156,13 @@ def create_app(
     )
     app_router = Router(
         path="/",
-        route_handlers=[*ME_HANDLERS, *REQUEST_HANDLERS, *APPROVAL_HANDLERS, *LIVE_HANDLERS],
+        route_handlers=[
+            *ME_HANDLERS,
+            *REQUEST_HANDLERS,
+            *APPROVAL_HANDLERS,
+            *LIVE_HANDLERS,
+            *WORK_HANDLERS,
+        ],
         guards=[login_required],
         include_in_schema=False,
     )

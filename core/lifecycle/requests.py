@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from core.db import write_transaction
 from core.descriptors import ServiceType
 from core.identity.actor import Actor
-from core.identity.roles import AUDITOR, ORG_ADMIN
+from core.identity.roles import AUDITOR, DISPATCHER, ORG_ADMIN
 from core.lifecycle.states import Action, IllegalTransition, Status, next_status
 from core.tables import (
     ApprovalTask,
@@ -153,6 +153,10 @@ async def submit(
                 await route(actor, request_id, number, loader)
             else:
                 await transition(None, actor.org_id, request_id, Action.AUTO_APPROVE)
+            if service.uses_dispatch:
+                from core.lifecycle.dispatch import auto_dispatch
+
+                await auto_dispatch(actor.org_id, request_id)
             if idempotency_key:
                 await IdempotencyKey.insert(
                     IdempotencyKey(
@@ -189,11 +193,11 @@ def visible_to(actor: Actor) -> Any:
     """The one authorisation predicate for lists and detail pages alike (DESIGN §9).
 
     A request is visible to its requester, whoever submitted it for them, its
-    assignee, anyone asked to approve it, org admins and auditors, and the service
-    admins of its service.
+    assignee, anyone asked to approve it, org admins, auditors and dispatchers, and the
+    service admins of its service.
     """
     where = ServiceRequest.org == actor.org_id
-    if actor.has_role(ORG_ADMIN) or actor.has_role(AUDITOR):
+    if actor.has_role(ORG_ADMIN) or actor.has_role(AUDITOR) or actor.has_role(DISPATCHER):
         return where
     mine = (
         (ServiceRequest.requester == actor.user_id)

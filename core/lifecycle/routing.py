@@ -379,6 +379,10 @@ async def decide_step(
         pending = await _activate_next(
             actor.org_id, request_id, facts, directory, local_today(actor.time_zone)
         )
+        if not pending:
+            from core.lifecycle.dispatch import auto_dispatch
+
+            await auto_dispatch(actor.org_id, request_id)
         return (Status.PENDING_APPROVAL if pending else Status.APPROVED), task["number"]
 
 

@@ -182,6 +182,8 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "service": service,
             "events": events,
             "can_cancel": inbox.can_cancel(actor, row),
+            "is_assignee": row["assignee"] == actor.user_id,
+            "is_requester": row["requester"] == actor.user_id,
             "chain": chain,
             "my_step": my_step,
             "step_label": step_label,

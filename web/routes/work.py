@@ -1,0 +1,479 @@
+"""Doing the work: agents' tasks, the requester's confirm/reopen, the dispatcher board,
+and teams in /admin. Every status change goes through core's ``transition``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_409_CONFLICT
+
+from core.default_plugin import ADMIN
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.identity.roles import DISPATCHER
+from core.identity.service import audit, normalise_login
+from core.lifecycle import inbox
+from core.lifecycle.dispatch import STRATEGIES, assign, auto_dispatch
+from core.lifecycle.requests import Conflict, now, transition
+from core.lifecycle.states import Action, IllegalTransition, Status
+from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
+from web.auth import current_actor, permission_required
+from web.errors import Refused
+from web.forms import Form
+from web.live import announce
+from web.templating import render
+
+admin_only = [permission_required(ADMIN)]
+REOPEN_DAYS = 7
+
+# What the assignee may do, and whether a note is required.
+AGENT_ACTIONS: dict[str, tuple[Action, bool]] = {
+    "start": (Action.START, False),
+    "hold": (Action.HOLD, True),
+    "resume": (Action.RESUME, False),
+    "resolve": (Action.RESOLVE, False),
+    "decline": (Action.DECLINE, True),
+}
+
+
+def _changed_meanwhile() -> Refused:
+    return Refused(
+        _("This request changed in the meantime. Reload the page and try again."),
+        HTTP_409_CONFLICT,
+    )
+
+
+async def _row(actor: Actor, number: str) -> dict[str, Any]:
+    row = await inbox.visible_request(actor, number)
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+@get("/tasks")
+async def my_tasks(request: Request[Any, Any, Any]) -> Template:
+    actor = current_actor(request)
+    rows = await (
+        ServiceRequest.select(
+            ServiceRequest.number,
+            ServiceRequest.service,
+            ServiceRequest.title,
+            ServiceRequest.status,
+            ServiceRequest.priority,
+            ServiceRequest.location,
+            ServiceRequest.updated_at,
+        )
+        .where(
+            (ServiceRequest.org == actor.org_id)
+            & (ServiceRequest.assignee == actor.user_id)
+            & ServiceRequest.status.is_in(
+                [Status.ASSIGNED.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value]
+            )
+        )
+        .order_by(ServiceRequest.id)
+        .limit(100)
+    )
+    duty = await TeamMember.select(TeamMember.on_duty).where(
+        (TeamMember.org == actor.org_id) & (TeamMember.user == actor.user_id)
+    )
+    return render(
+        request,
+        "work/tasks.html",
+        {
+            "rows": rows,
+            "in_team": bool(duty),
+            "on_duty": any(d["on_duty"] for d in duty),
+            "services": request.app.state.services,
+        },
+    )
+
+
+@post("/tasks/duty")
+async def toggle_duty(request: Request[Any, Any, Any]) -> Redirect:
+    actor = current_actor(request)
+    form = await Form.read(request)
+    on = form.get("on_duty") == "on"
+    updated = (
+        await TeamMember.update({TeamMember.on_duty: on})
+        .where((TeamMember.org == actor.org_id) & (TeamMember.user == actor.user_id))
+        .returning(TeamMember.id)
+    )
+    if not updated:
+        raise NotFoundException()
+    flash(
+        request, category="success", message=_("You are on duty.") if on else _("You are off duty.")
+    )
+    return Redirect("/tasks", status_code=303)
+
+
+@post("/requests/{number:str}/work/{what:str}")
+async def agent_action(
+    request: Request[Any, Any, Any], number: FromPath[str], what: FromPath[str]
+) -> Template | Redirect:
+    actor = current_actor(request)
+    row = await _row(actor, number)
+    if row["assignee"] != actor.user_id:
+        raise PermissionDeniedException()
+    form = await Form.read(request)
+    note = form.get("note")[:2000]
+    if what == "accept":
+        if row["first_response_at"] is None:
+            await ServiceRequest.update({ServiceRequest.first_response_at: now()}).where(
+                (ServiceRequest.id == row["id"]) & ServiceRequest.first_response_at.is_null()
+            )
+        await RequestEvent.insert(
+            RequestEvent(
+                org=actor.org_id,
+                request=row["id"],
+                actor=actor.user_id,
+                kind="accepted",
+                message=note,
+            )
+        )
+        announce(request, actor.org_id, number)
+        flash(request, category="success", message=_("Accepted: the requester sees you are on it."))
+        return Redirect(f"/requests/{number}", status_code=303)
+    if what not in AGENT_ACTIONS:
+        raise NotFoundException()
+    action, needs_note = AGENT_ACTIONS[what]
+    if needs_note and not note:
+        raise Refused(_("Add a short note: the requester and the team will see it."), 422)
+    version = form.get("version")
+    try:
+        await transition(
+            actor,
+            actor.org_id,
+            row["id"],
+            action,
+            message=note,
+            expected_version=int(version) if version.isdigit() else None,
+            changes=_first_response(row) | _release(action),
+        )
+        if action == Action.DECLINE:
+            await auto_dispatch(actor.org_id, row["id"])
+    except (IllegalTransition, Conflict) as exc:
+        raise _changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("Saved."))
+    return Redirect(
+        "/tasks" if action == Action.DECLINE else f"/requests/{number}", status_code=303
+    )
+
+
+def _first_response(row: dict[str, Any]) -> dict[Any, Any]:
+    return {ServiceRequest.first_response_at: now()} if row["first_response_at"] is None else {}
+
+
+def _release(action: Action) -> dict[Any, Any]:
+    return {ServiceRequest.assignee: None} if action == Action.DECLINE else {}
+
+
+@post("/requests/{number:str}/confirm")
+async def confirm_done(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    """The requester confirms the result: the request is closed."""
+    actor = current_actor(request)
+    row = await _row(actor, number)
+    if row["requester"] != actor.user_id:
+        raise NotFoundException()
+    try:
+        await transition(actor, actor.org_id, row["id"], Action.CLOSE, data={"by": "requester"})
+    except (IllegalTransition, Conflict) as exc:
+        raise _changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("Thank you: the request is closed."))
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
+@post("/requests/{number:str}/reopen")
+async def reopen(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    """The requester reopens a resolved request within the reopen window."""
+    actor = current_actor(request)
+    row = await _row(actor, number)
+    if row["requester"] != actor.user_id:
+        raise NotFoundException()
+    form = await Form.read(request)
+    reason = form.get("reason")[:2000]
+    if not reason:
+        raise Refused(_("Say what is still wrong, so the team can fix it."), 422)
+    resolved = row["resolved_at"]
+    if resolved is not None and (now() - resolved).days >= REOPEN_DAYS:
+        raise Refused(
+            _("Requests can be reopened within %(n)d days. Please submit a new one.")
+            % {"n": REOPEN_DAYS},
+            HTTP_409_CONFLICT,
+        )
+    try:
+        await transition(actor, actor.org_id, row["id"], Action.REOPEN, message=reason)
+    except (IllegalTransition, Conflict) as exc:
+        raise _changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("Reopened: the team has been told."))
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
+# -- dispatcher board ------------------------------------------------------------------
+
+
+def _may_dispatch(actor: Actor) -> bool:
+    return (
+        actor.has_role(DISPATCHER)
+        or actor.is_org_admin
+        or any(role == "service_admin" for role, _scope in actor.grants)
+    )
+
+
+@get("/desk")
+async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
+    actor = current_actor(request)
+    if not _may_dispatch(actor):
+        raise PermissionDeniedException()
+    waiting = await (
+        ServiceRequest.select(
+            ServiceRequest.id,
+            ServiceRequest.number,
+            ServiceRequest.service,
+            ServiceRequest.kind,
+            ServiceRequest.title,
+            ServiceRequest.priority,
+            ServiceRequest.location,
+            ServiceRequest.team_id,
+            ServiceRequest.updated_at,
+            ServiceRequest.requester.display_name.as_alias("requester_name"),
+        )
+        .where(
+            (ServiceRequest.org == actor.org_id)
+            & ServiceRequest.status.is_in([Status.APPROVED.value, Status.REOPENED.value])
+        )
+        .order_by(ServiceRequest.id)
+        .limit(100)
+    )
+    teams = await Team.select(Team.id, Team.name, Team.service).where(
+        (Team.org == actor.org_id) & Team.active.eq(True)
+    )
+    members = await TeamMember.select(
+        TeamMember.team,
+        TeamMember.user,
+        TeamMember.on_duty,
+        TeamMember.user.display_name.as_alias("name"),
+    ).where(TeamMember.org == actor.org_id)
+    agents: dict[int, Any] = {}
+    for m in members:
+        agents.setdefault(m["user"], {"name": m["name"], "on_duty": False})
+        agents[m["user"]]["on_duty"] |= m["on_duty"]
+    loads: dict[int, int] = {}
+    if agents:
+        for c in await candidates_load(actor.org_id, list(agents)):
+            loads[c["assignee"]] = loads.get(c["assignee"], 0) + 1
+    return render(
+        request,
+        "work/board.html",
+        {
+            "waiting": waiting,
+            "teams": teams,
+            "agents": sorted(
+                agents.items(), key=lambda a: (not a[1]["on_duty"], loads.get(a[0], 0))
+            ),
+            "loads": loads,
+            "services": request.app.state.services,
+        },
+    )
+
+
+async def candidates_load(org_id: int, user_ids: list[int]) -> list[dict[str, Any]]:
+    return await ServiceRequest.select(ServiceRequest.assignee).where(
+        (ServiceRequest.org == org_id)
+        & ServiceRequest.assignee.is_in(user_ids)
+        & ServiceRequest.status.is_in(
+            [Status.ASSIGNED.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value]
+        )
+    )
+
+
+@post("/desk/assign/{number:str}")
+async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    actor = current_actor(request)
+    if not _may_dispatch(actor):
+        raise PermissionDeniedException()
+    row = await _row(actor, number)
+    form = await Form.read(request)
+    agent = form.get("agent")
+    member = None
+    if agent.isdigit():
+        member = (
+            await TeamMember.select(TeamMember.team)
+            .where((TeamMember.org == actor.org_id) & (TeamMember.user == int(agent)))
+            .first()
+        )
+    if member is None:
+        raise Refused(_("Choose an agent of one of your teams."), 422)
+    try:
+        await assign(actor, actor.org_id, row["id"], int(agent), member["team"], "dispatcher")
+    except (IllegalTransition, Conflict) as exc:
+        raise _changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("Assigned."))
+    return Redirect("/desk", status_code=303)
+
+
+# -- teams (admin) ---------------------------------------------------------------------
+
+
+def strategy_label(code: str) -> str:
+    return {
+        "manual": _("Manual (dispatcher board)"),
+        "round_robin": _("Round robin"),
+        "least_load": _("Least open work"),
+        "skill": _("Skill match, then least work"),
+    }.get(code, code)
+
+
+async def _teams_page(request: Request[Any, Any, Any], form: Form, status: int = 200) -> Template:
+    actor = current_actor(request)
+    teams = (
+        await Team.select().where(Team.org == actor.org_id).order_by(Team.id).output(load_json=True)
+    )
+    members = (
+        await TeamMember.select(
+            TeamMember.id,
+            TeamMember.team,
+            TeamMember.on_duty,
+            TeamMember.skills,
+            TeamMember.user.display_name.as_alias("name"),
+            TeamMember.user.login.as_alias("login"),
+        )
+        .where(TeamMember.org == actor.org_id)
+        .output(load_json=True)
+    )
+    services = request.app.state.services
+    return render(
+        request,
+        "admin/teams.html",
+        {
+            "teams": teams,
+            "members": members,
+            "form": form,
+            "service_options": [(s, st.name(_)) for s, (st, _o) in services.types.items()],
+            "strategies": [(s, strategy_label(s)) for s in STRATEGIES],
+            "strategy_label": strategy_label,
+        },
+        status_code=status,
+    )
+
+
+@get("/admin/teams", guards=admin_only)
+async def teams_page(request: Request[Any, Any, Any]) -> Template:
+    return await _teams_page(request, Form({"strategy": "least_load"}))
+
+
+def _kinds(form: Form, field: str, service: Any) -> list[str]:
+    kinds = [k.strip() for k in form.get(field).replace("，", ",").split(",") if k.strip()]
+    known = {k.code for k in service.kinds} if service else set()
+    if set(kinds) - known:
+        form.error(
+            field,
+            _("Unknown kinds for this service: %(kinds)s")
+            % {"kinds": ", ".join(sorted(set(kinds) - known))},
+        )
+    return kinds
+
+
+@post("/admin/teams", guards=admin_only)
+async def team_create(request: Request[Any, Any, Any]) -> Template | Redirect:
+    actor = current_actor(request)
+    form = await Form.read(request)
+    name = form.required(
+        "name", _("Name the team, e.g. “Electricians”."), 200, _("At most 200 characters.")
+    )
+    service = request.app.state.services.get(form.get("service"))
+    if service is None:
+        form.error("service", _("Choose a service from the list."))
+    strategy = form.get("strategy")
+    if strategy not in STRATEGIES:
+        form.error("strategy", _("Choose how work is shared out."))
+    kinds = _kinds(form, "kinds", service)
+    if not form.ok:
+        return await _teams_page(request, form, 422)
+    await Team.insert(
+        Team(org=actor.org_id, name=name, service=service.slug, strategy=strategy, kinds=kinds)
+    )
+    await audit(actor.org_id, actor.user_id, "team.created", name)
+    flash(request, category="success", message=_("Team %(name)s is added.") % {"name": name})
+    return Redirect("/admin/teams", status_code=303)
+
+
+@post("/admin/teams/{team_id:int}/members", guards=admin_only)
+async def member_add(
+    request: Request[Any, Any, Any], team_id: FromPath[int]
+) -> Template | Redirect:
+    actor = current_actor(request)
+    team = (
+        await Team.select(Team.name, Team.service)
+        .where((Team.id == team_id) & (Team.org == actor.org_id))
+        .first()
+    )
+    if team is None:
+        raise NotFoundException()
+    form = await Form.read(request)
+    login = normalise_login(form.get(f"login-{team_id}"))
+    user = (
+        await User.select(User.id).where((User.login == login) & (User.org == actor.org_id)).first()
+    )
+    if user is None:
+        form.error(
+            f"login-{team_id}",
+            _("No one in your organisation has the account name %(login)s.")
+            % {"login": login or "—"},
+        )
+    elif await TeamMember.exists().where(
+        (TeamMember.team == team_id) & (TeamMember.user == user["id"])
+    ):
+        form.error(f"login-{team_id}", _("%(login)s is already in this team.") % {"login": login})
+    skills = _kinds(form, f"skills-{team_id}", request.app.state.services.get(team["service"]))
+    if not form.ok:
+        return await _teams_page(request, form, 422)
+    await TeamMember.insert(
+        TeamMember(org=actor.org_id, team=team_id, user=user["id"], skills=skills)
+    )
+    await audit(actor.org_id, actor.user_id, "team.member_added", f"{team['name']}: {login}")
+    flash(
+        request,
+        category="success",
+        message=_("%(login)s joined %(team)s.") % {"login": login, "team": team["name"]},
+    )
+    return Redirect("/admin/teams", status_code=303)
+
+
+@post("/admin/teams/members/{member_id:int}/remove", guards=admin_only)
+async def member_remove(request: Request[Any, Any, Any], member_id: FromPath[int]) -> Redirect:
+    actor = current_actor(request)
+    removed = (
+        await TeamMember.delete()
+        .where((TeamMember.id == member_id) & (TeamMember.org == actor.org_id))
+        .returning(TeamMember.id)
+    )
+    if not removed:
+        raise NotFoundException()
+    await audit(actor.org_id, actor.user_id, "team.member_removed", str(member_id))
+    flash(request, category="success", message=_("Removed from the team."))
+    return Redirect("/admin/teams", status_code=303)
+
+
+WORK_HANDLERS = [
+    my_tasks,
+    toggle_duty,
+    agent_action,
+    confirm_done,
+    reopen,
+    dispatch_board,
+    manual_assign,
+    teams_page,
+    team_create,
+    member_add,
+    member_remove,
+]
