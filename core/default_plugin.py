@@ -59,6 +59,7 @@ def audit_action_labels() -> dict[str, Label]:
         "delegation.created": lambda _: _("Approvals delegated"),
         "post_audit.ok": lambda _: _("Post-audit: OK"),
         "post_audit.finding": lambda _: _("Post-audit: finding raised"),
+        "rating.followed_up": lambda _: _("Low rating followed up"),
         "team.created": lambda _: _("Team added"),
         "team.member_added": lambda _: _("Agent added to a team"),
         "team.member_removed": lambda _: _("Agent removed from a team"),
@@ -91,6 +92,16 @@ def nav_items(actor: Actor) -> list[NavItem]:
         )
     if actor.has_role(DISPATCHER) or actor.has_role(SERVICE_ADMIN):
         items.append(NavItem("desk", lambda _: _("Dispatch"), "/desk", "users", order=600))
+    if actor.has_role(SERVICE_ADMIN) or actor.can(ADMIN):
+        items.append(
+            NavItem(
+                "follow_ups",
+                lambda _: _("Low ratings"),
+                "/desk/follow-ups",
+                "alert-triangle",
+                order=610,
+            )
+        )
     if actor.can(AUDIT_VIEW) and not actor.can(ADMIN):
         items.append(
             NavItem(

@@ -264,6 +264,22 @@ class TeamMember(Table, tablename="core_team_member"):
     last_assigned_at = Timestamptz(null=True, default=None)
 
 
+class Rating(Table, tablename="core_rating"):
+    """The requester's rating of a resolved request: one per request (unique index)."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    rater = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    service = Varchar(length=64)
+    assignee_id = Integer(null=True, default=None)
+    score = Integer()
+    tags = JSON(default="[]")
+    comment = Text(default="")
+    follow_up = Varchar(length=8, default="")  # "" none, "open", "done" (low ratings)
+    follow_up_note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -283,4 +299,5 @@ CORE_TABLES: list[type[Table]] = [
     PostAudit,
     Team,
     TeamMember,
+    Rating,
 ]

@@ -21,7 +21,7 @@
  */
 'use strict';
 
-const VERSION = 'houqin-v1';
+const VERSION = 'houqin-v2';
 
 const PRECACHE = [
   '/offline',

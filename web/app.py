@@ -42,6 +42,7 @@ from web.logs import RequestLogMiddleware
 from web.routes.admin import ADMIN_HANDLERS
 from web.routes.api import API_HANDLERS
 from web.routes.approvals import APPROVAL_HANDLERS
+from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
@@ -162,6 +163,7 @@ def create_app(
             *APPROVAL_HANDLERS,
             *LIVE_HANDLERS,
             *WORK_HANDLERS,
+            *FEEDBACK_HANDLERS,
         ],
         guards=[login_required],
         include_in_schema=False,

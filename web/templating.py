@@ -21,12 +21,13 @@ from litestar.response import Template
 from core import i18n
 from core.descriptors import NavItem
 from core.identity.actor import Actor
+from core.lifecycle.feedback import tag_label
 from core.lifecycle.states import STATUS_TONE, status_label
 from core.plugins import PluginRegistry
 
 WEB_TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-STATIC_VERSION = "1"
+STATIC_VERSION = "2"
 
 
 def icon_sprite_url() -> str:
@@ -62,6 +63,7 @@ def build_environment(registry: PluginRegistry, head_assets: Iterable[str]) -> E
     env.globals["icon_sprite"] = icon_sprite_url()
     env.globals["html_lang"] = i18n.html_lang
     env.globals["get_locale"] = i18n.get_locale
+    env.globals["tag_label"] = lambda tag: tag_label(tag, i18n.gettext)
     env.globals["kind_label"] = lambda service, code: service.kind_label(code, i18n.gettext)
     env.globals["status_label"] = lambda s: status_label(s, i18n.gettext)
     env.globals["status_tone"] = lambda s: STATUS_TONE.get(s, "muted")

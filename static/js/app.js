@@ -65,19 +65,11 @@
 
   function initToasts() {
     armToastsIn(document);
-    var container = document.getElementById('toasts');
-    if (container && 'MutationObserver' in window) {
-      // Toasts added later (e.g. htmx out-of-band swaps) are armed too.
-      new MutationObserver(function (mutations) {
-        mutations.forEach(function (m) {
-          Array.prototype.forEach.call(m.addedNodes, function (node) {
-            if (node.nodeType === 1) {
-              armToastsIn(node);
-            }
-          });
-        });
-      }).observe(container, { childList: true, subtree: true });
-    }
+    // Boosted navigation swaps the whole <body> (a new #toasts included) and htmx
+    // fires htmx:load for every piece of new content: arm the toasts it brings.
+    document.addEventListener('htmx:load', function (event) {
+      armToastsIn(event.detail && event.detail.elt ? event.detail.elt : document);
+    });
   }
 
   document.addEventListener('click', function (event) {

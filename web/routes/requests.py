@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_409_CONFLICT
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle import inbox
+from core.lifecycle.feedback import TAGS
 from core.lifecycle.requests import (
     PRIORITIES,
     Conflict,
@@ -184,6 +185,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "can_cancel": inbox.can_cancel(actor, row),
             "is_assignee": row["assignee"] == actor.user_id,
             "is_requester": row["requester"] == actor.user_id,
+            "rating_tags": TAGS,
             "chain": chain,
             "my_step": my_step,
             "step_label": step_label,
