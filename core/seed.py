@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.identity.service import create_department, create_org, create_user
 from core.plugins import PluginRegistry
-from core.tables import Department, Organisation, Team, TeamMember
+from core.tables import Department, Organisation, SlaPolicy, Team, TeamMember
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "houqin-demo"  # noqa: S105 - documented demo accounts
@@ -55,6 +55,18 @@ async def seed_demo(registry: PluginRegistry) -> bool:
         )
         await team.save()
         await TeamMember.insert(TeamMember(org=org_id, team=team.id, user=users["agent"]))
+        await SlaPolicy.insert(
+            SlaPolicy(
+                org=org_id, service="*", priority="*", response_minutes=60, resolution_minutes=480
+            ),
+            SlaPolicy(
+                org=org_id,
+                service="*",
+                priority="urgent",
+                response_minutes=15,
+                resolution_minutes=120,
+            ),
+        )
         for coro in registry.pm.hook.seed_demo(org_id=org_id, users=users):
             await coro
     return True

@@ -28,6 +28,9 @@ class Organisation(Table, tablename="core_organisation"):
     default_locale = Varchar(length=10, default="zh_CN")
     brand_colour = Varchar(length=7, default="#1d64d8")
     time_zone = Varchar(length=64, default="Asia/Shanghai")
+    # Business calendar for SLA clocks (core.lifecycle.sla.BusinessCalendar.to_dict());
+    # empty means the default Mon–Fri 09:00–12:00, 13:00–18:00 in the org's time zone.
+    calendar = JSON(default="{}")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -280,6 +283,19 @@ class Rating(Table, tablename="core_rating"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class SlaPolicy(Table, tablename="core_sla_policy"):
+    """Response and resolution targets in business minutes, per service and priority.
+
+    ``service``/``priority`` may be "*"; the most specific policy wins.
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    service = Varchar(length=64, default="*")
+    priority = Varchar(length=16, default="*")
+    response_minutes = Integer()
+    resolution_minutes = Integer()
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -300,4 +316,5 @@ CORE_TABLES: list[type[Table]] = [
     Team,
     TeamMember,
     Rating,
+    SlaPolicy,
 ]

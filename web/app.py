@@ -46,6 +46,7 @@ from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
+from web.routes.sla import SLA_HANDLERS
 from web.routes.work import WORK_HANDLERS
 from web.security import security_headers
 from web.sessions import RotatingSessionConfig
@@ -164,6 +165,7 @@ def create_app(
             *LIVE_HANDLERS,
             *WORK_HANDLERS,
             *FEEDBACK_HANDLERS,
+            *SLA_HANDLERS,
         ],
         guards=[login_required],
         include_in_schema=False,

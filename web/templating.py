@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from litestar.response import Template
 from core import i18n
 from core.descriptors import NavItem
 from core.identity.actor import Actor
+from core.lifecycle.deadlines import urgency
 from core.lifecycle.feedback import tag_label
 from core.lifecycle.states import STATUS_TONE, status_label
 from core.plugins import PluginRegistry
@@ -28,6 +30,16 @@ from core.plugins import PluginRegistry
 WEB_TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_VERSION = "2"
+
+
+def due_word(state: str) -> str:
+    """Words for SLA states (never colour alone)."""
+    return {
+        "ok": i18n.gettext("on time"),
+        "soon": i18n.gettext("due soon"),
+        "breached": i18n.gettext("overdue"),
+        "met": i18n.gettext("met"),
+    }.get(state, "")
 
 
 def icon_sprite_url() -> str:
@@ -63,6 +75,8 @@ def build_environment(registry: PluginRegistry, head_assets: Iterable[str]) -> E
     env.globals["icon_sprite"] = icon_sprite_url()
     env.globals["html_lang"] = i18n.html_lang
     env.globals["get_locale"] = i18n.get_locale
+    env.globals["urgency"] = lambda due, done=None: urgency(due, done, datetime.now(UTC))
+    env.globals["due_word"] = due_word
     env.globals["tag_label"] = lambda tag: tag_label(tag, i18n.gettext)
     env.globals["kind_label"] = lambda service, code: service.kind_label(code, i18n.gettext)
     env.globals["status_label"] = lambda s: status_label(s, i18n.gettext)

@@ -153,6 +153,9 @@ async def submit(
                 await route(actor, request_id, number, loader)
             else:
                 await transition(None, actor.org_id, request_id, Action.AUTO_APPROVE)
+            from core.lifecycle.deadlines import schedule
+
+            await schedule(actor.org_id, request_id)
             if service.uses_dispatch:
                 from core.lifecycle.dispatch import auto_dispatch
 
@@ -285,6 +288,11 @@ async def transition(
                 created_at=moment,
             )
         )
+        if current == Status.ON_HOLD:
+            # The hold is over: the resolution due time moves by the paused business time.
+            from core.lifecycle.deadlines import schedule
+
+            await schedule(org_id, request_id)
     return target
 
 
