@@ -76,6 +76,14 @@ def nav_items(actor: Actor) -> list[NavItem]:
         NavItem(
             "requests", lambda _: _("My requests"), "/requests", "list-check", order=10, tab=True
         ),
+        NavItem(
+            "notifications",
+            lambda _: _("Notifications"),
+            "/notifications",
+            "bell",
+            order=40,
+            tab=True,
+        ),
         NavItem("me", lambda _: _("Me"), "/me", "user", order=900, tab=True),
     ]
     if actor.has_role(APPROVER) or actor.can(ADMIN):

@@ -296,6 +296,18 @@ class SlaPolicy(Table, tablename="core_sla_policy"):
     resolution_minutes = Integer()
 
 
+class Notification(Table, tablename="core_notification"):
+    """An in-app notification for one user (other channels hang off deliver_notification)."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, null=True, on_delete=OnDelete.cascade)
+    kind = Varchar(length=32)
+    data = JSON(default="{}")
+    read_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -317,4 +329,5 @@ CORE_TABLES: list[type[Table]] = [
     TeamMember,
     Rating,
     SlaPolicy,
+    Notification,
 ]

@@ -44,6 +44,7 @@ from web.routes.api import API_HANDLERS
 from web.routes.approvals import APPROVAL_HANDLERS
 from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.me import ME_HANDLERS
+from web.routes.notifications import NOTIFICATION_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
 from web.routes.sla import SLA_HANDLERS
@@ -166,6 +167,7 @@ def create_app(
             *WORK_HANDLERS,
             *FEEDBACK_HANDLERS,
             *SLA_HANDLERS,
+            *NOTIFICATION_HANDLERS,
         ],
         guards=[login_required],
         include_in_schema=False,

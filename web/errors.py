@@ -113,6 +113,9 @@ def error_response(
         context={
             "actor": request.scope.get("user"),
             "nav": [],
+            "tabs": [],
+            "more": [],
+            "unread": 0,
             "status": status,
             "title": title,
             "message": message,

@@ -90,6 +90,10 @@ def template_engine(env: Environment) -> JinjaTemplateEngine:
     return JinjaTemplateEngine.from_environment(env)
 
 
+MAX_TABS = 5
+UNREAD_CAP = 99
+
+
 def navigation(request: Request[Any, Any, Any], actor: Actor | None) -> list[NavItem]:
     if actor is None:
         return []
@@ -98,7 +102,35 @@ def navigation(request: Request[Any, Any, Any], actor: Actor | None) -> list[Nav
     return sorted(items, key=lambda item: (item.order, item.key))
 
 
-def render(
+def split_navigation(items: list[NavItem]) -> tuple[list[NavItem], list[NavItem]]:
+    """The bottom bar (at most five tabs, "Me" always last) and the rest ("More")."""
+    tabs = [i for i in items if i.tab]
+    if len(tabs) > MAX_TABS:
+        keep = tabs[: MAX_TABS - 1] + tabs[-1:]
+        overflow = [t for t in tabs if t not in keep]
+        tabs = keep
+    else:
+        overflow = []
+    return tabs, overflow + [i for i in items if not i.tab]
+
+
+async def unread_count(actor: Actor) -> int:
+    """Unread notifications, counted up to a cap (a badge never needs more)."""
+    from core.tables import Notification
+
+    rows = await (
+        Notification.select(Notification.id)
+        .where(
+            (Notification.org == actor.org_id)
+            & (Notification.user == actor.user_id)
+            & Notification.read_at.is_null()
+        )
+        .limit(UNREAD_CAP + 1)
+    )
+    return len(rows)
+
+
+async def render(
     request: Request[Any, Any, Any],
     name: str,
     context: dict[str, Any] | None = None,
@@ -108,14 +140,22 @@ def render(
 ) -> Template:
     """Render a page; an htmx request asking for ``block`` gets only that block."""
     actor: Actor | None = request.scope.get("user")
+    nav = navigation(request, actor)
+    tabs, more = split_navigation(nav)
+    partial = bool(
+        block and request.headers.get("hx-request") and not request.headers.get("hx-boosted")
+    )
     ctx = {
         "actor": actor,
-        "nav": navigation(request, actor),
+        "nav": nav,
+        "tabs": tabs,
+        "more": more,
+        "unread": await unread_count(actor) if actor is not None and not partial else 0,
         "current_path": request.url.path,
         "settings": request.app.state.settings,
         **(context or {}),
     }
-    if block and request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+    if partial:
         return HTMXBlockTemplate(
             template_name=name, block_name=block, context=ctx, status_code=status_code
         )

@@ -240,7 +240,12 @@ async def transition(
     engine = ServiceRequest._meta.db
     async with write_transaction(engine):
         row = (
-            await ServiceRequest.select(ServiceRequest.status, ServiceRequest.version)
+            await ServiceRequest.select(
+                ServiceRequest.status,
+                ServiceRequest.version,
+                ServiceRequest.requester,
+                ServiceRequest.assignee,
+            )
             .where((ServiceRequest.id == request_id) & (ServiceRequest.org == org_id))
             .first()
         )
@@ -287,6 +292,15 @@ async def transition(
                 data={"action": action.value, **(data or {})},
                 created_at=moment,
             )
+        )
+        from core.lifecycle.notify import notify_status
+
+        assignee = next(
+            (v for col, v in (changes or {}).items() if col is ServiceRequest.assignee),
+            row["assignee"],
+        )
+        await notify_status(
+            org_id, request_id, target, row["requester"], assignee, actor.user_id if actor else None
         )
         if current == Status.ON_HOLD:
             # The hold is over: the resolution due time moves by the paused business time.

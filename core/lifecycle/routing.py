@@ -280,6 +280,9 @@ async def _activate_next(
                 for user_id in sorted(assignment.approver_ids)
             ]
         )
+        from core.lifecycle.notify import notify
+
+        await notify(org_id, request_id, "approval_needed", assignment.approver_ids, None)
         return True
     await transition(None, org_id, request_id, Action.APPROVE, data={"chain": "complete"})
     return False

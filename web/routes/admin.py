@@ -44,7 +44,7 @@ async def admin_home(request: Request[Any, Any, Any]) -> Template:
     extra = sorted(
         (p for group in hooks.admin_pages(actor=actor) for p in group), key=lambda p: p.order
     )
-    return render(request, "admin/home.html", {"extra_pages": extra})
+    return await render(request, "admin/home.html", {"extra_pages": extra})
 
 
 # -- users -----------------------------------------------------------------------------
@@ -79,7 +79,7 @@ async def users_list(
             (RoleGrant.org == actor.org_id) & RoleGrant.user.is_in(ids)
         ):
             grants[g["user"]].append((g["role"], g["scope"]))
-    return render(
+    return await render(
         request,
         "admin/users.html",
         {
@@ -121,7 +121,7 @@ async def _user_form_context(
 @get("/users/new", guards=admin_only)
 async def user_new(request: Request[Any, Any, Any]) -> Template:
     form = Form({"roles": ["employee"], "is_active": "on"})
-    return render(request, "admin/user_form.html", await _user_form_context(request, form))
+    return await render(request, "admin/user_form.html", await _user_form_context(request, form))
 
 
 def _grants_from(form: Form, services: list[str]) -> list[tuple[str, str]]:
@@ -184,7 +184,7 @@ async def user_create(request: Request[Any, Any, Any]) -> Template | Redirect:
     services = request.app.state.plugins.slugs
     values = await _validate_user(form, actor.org_id, services, new=True)
     if not form.ok:
-        return render(
+        return await render(
             request,
             "admin/user_form.html",
             await _user_form_context(request, form),
@@ -244,7 +244,9 @@ async def user_edit(request: Request[Any, Any, Any], user_id: FromPath[int]) -> 
             "service_scopes": sorted({g["scope"] for g in grants if g["scope"]}),
         }
     )
-    return render(request, "admin/user_form.html", await _user_form_context(request, form, user_id))
+    return await render(
+        request, "admin/user_form.html", await _user_form_context(request, form, user_id)
+    )
 
 
 @post("/users/{user_id:int}", guards=admin_only)
@@ -265,7 +267,7 @@ async def user_update(
         form.data = (
             {**dict(form.data), "login": row["login"]} if hasattr(form.data, "items") else form.data
         )
-        return render(
+        return await render(
             request,
             "admin/user_form.html",
             await _user_form_context(request, form, user_id),
@@ -335,7 +337,7 @@ async def _departments_page(
                 (User.org == actor.org_id) & User.id.is_in(head_ids)
             )
         }
-    return render(
+    return await render(
         request,
         "admin/departments.html",
         {
@@ -452,8 +454,8 @@ async def department_update(
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def _org_page(request: Request[Any, Any, Any], form: Form, status: int = 200) -> Template:
-    return render(
+async def _org_page(request: Request[Any, Any, Any], form: Form, status: int = 200) -> Template:
+    return await render(
         request,
         "admin/organisation.html",
         {"form": form, "locale_options": list(i18n.LANGUAGE_NAMES.items())},
@@ -474,7 +476,7 @@ async def organisation_page(request: Request[Any, Any, Any]) -> Template:
         .where(Organisation.id == actor.org_id)
         .first()
     )
-    return _org_page(request, Form({k: str(v) for k, v in (row or {}).items()}))
+    return await _org_page(request, Form({k: str(v) for k, v in (row or {}).items()}))
 
 
 @post("/organisation", guards=admin_only)
@@ -496,7 +498,7 @@ async def organisation_update(request: Request[Any, Any, Any]) -> Template | Red
     if not HEX_COLOUR.match(colour):
         form.error("brand_colour", _("Enter a colour as # and six hex digits, e.g. #1d64d8."))
     if not form.ok:
-        return _org_page(request, form, 422)
+        return await _org_page(request, form, 422)
     await Organisation.update(
         {
             Organisation.name: name,
@@ -516,7 +518,9 @@ async def organisation_update(request: Request[Any, Any, Any]) -> Template | Red
 @get("/plugins", guards=admin_only)
 async def plugins_page(request: Request[Any, Any, Any]) -> Template:
     registry = request.app.state.plugins
-    return render(request, "admin/plugins.html", {"plugins": list(registry.installed.values())})
+    return await render(
+        request, "admin/plugins.html", {"plugins": list(registry.installed.values())}
+    )
 
 
 @post("/plugins/{slug:str}", guards=admin_only)
@@ -577,7 +581,7 @@ async def audit_log(
                 (User.org == actor.org_id) & User.id.is_in(actor_ids)
             )
         }
-    return render(
+    return await render(
         request,
         "admin/audit.html",
         {

@@ -48,7 +48,7 @@ MAX_STEPS = 4
 async def my_approvals(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
     rows = await open_approvals(actor)
-    return render(
+    return await render(
         request, "approvals/list.html", {"rows": rows, "services": request.app.state.services}
     )
 
@@ -65,7 +65,7 @@ async def decide_approval(
     if decision == "reject" and not comment:
         rows = await open_approvals(actor)
         form.error(f"comment-{step_id}", _("Say why, so the requester knows what to change."))
-        return render(
+        return await render(
             request,
             "approvals/list.html",
             {"rows": rows, "services": request.app.state.services, "form": form},
@@ -107,7 +107,7 @@ async def _delegations(actor_org: int, user_id: int) -> list[dict[str, Any]]:
 async def delegation_page(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
     rows = await _delegations(actor.org_id, actor.user_id)
-    return render(
+    return await render(
         request, "approvals/delegation.html", {"rows": rows, "form": Form(), "back_url": "/me"}
     )
 
@@ -146,7 +146,7 @@ async def delegation_create(request: Request[Any, Any, Any]) -> Template | Redir
         form.error("ends", _("The last day has already passed."))
     if not form.ok:
         rows = await _delegations(actor.org_id, actor.user_id)
-        return render(
+        return await render(
             request,
             "approvals/delegation.html",
             {"rows": rows, "form": form, "back_url": "/me"},
@@ -255,7 +255,7 @@ async def _rules_page(
         .order_by(Department.name)
         .limit(500)
     )
-    return render(
+    return await render(
         request,
         "admin/approvals.html",
         {
@@ -374,7 +374,7 @@ async def rule_new(request: Request[Any, Any, Any]) -> Template:
             "step0_kind": "department_head",
         }
     )
-    return render(request, "admin/approval_rule.html", _rule_context(request, form))
+    return await render(request, "admin/approval_rule.html", _rule_context(request, form))
 
 
 @get("/admin/approvals/{rule_id:int}", guards=admin_only)
@@ -405,7 +405,9 @@ async def rule_edit(request: Request[Any, Any, Any], rule_id: FromPath[int]) -> 
         data[f"step{i}_kind"] = step["kind"]
         data[f"step{i}_role"] = step.get("role") or ""
         data[f"step{i}_levels"] = str(step.get("levels_up") or 0)
-    return render(request, "admin/approval_rule.html", _rule_context(request, Form(data), rule_id))
+    return await render(
+        request, "admin/approval_rule.html", _rule_context(request, Form(data), rule_id)
+    )
 
 
 async def _save_rule(request: Request[Any, Any, Any], rule_id: int | None) -> Template | Redirect:
@@ -418,7 +420,7 @@ async def _save_rule(request: Request[Any, Any, Any], rule_id: int | None) -> Te
         except ValueError as exc:
             form.error("mode", _("This rule does not hold together: %(why)s") % {"why": str(exc)})
     if not form.ok:
-        return render(
+        return await render(
             request,
             "admin/approval_rule.html",
             _rule_context(request, form, rule_id),
@@ -542,7 +544,7 @@ async def post_audit_queue(request: Request[Any, Any, Any]) -> Template:
         .order_by(PostAudit.id)
         .limit(100)
     )
-    return render(request, "desk/post_audit.html", {"rows": rows})
+    return await render(request, "desk/post_audit.html", {"rows": rows})
 
 
 @post("/desk/post-audit/{audit_id:int}", guards=[permission_required(AUDIT_VIEW)])

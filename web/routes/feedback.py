@@ -77,7 +77,7 @@ async def follow_ups(request: Request[Any, Any, Any]) -> Template:
         .limit(100)
         .output(load_json=True)
     )
-    return render(request, "desk/follow_ups.html", {"rows": rows})
+    return await render(request, "desk/follow_ups.html", {"rows": rows})
 
 
 @post("/desk/follow-ups/{rating_id:int}")

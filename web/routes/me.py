@@ -53,7 +53,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
         .order_by(ServiceRequest.id, ascending=False)
         .limit(HOME_CARDS)
     )
-    return render(
+    return await render(
         request,
         "home.html",
         {"tiles": tiles, "in_progress": in_progress, "services": request.app.state.services},
@@ -92,7 +92,9 @@ async def _profile_context(actor_id: int, org_id: int) -> dict[str, Any]:
 async def me(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
     ctx = await _profile_context(actor.user_id, actor.org_id)
-    return render(request, "me.html", {**ctx, "form": Form(dict(ctx["user"])), "pw_form": Form()})
+    return await render(
+        request, "me.html", {**ctx, "form": Form(dict(ctx["user"])), "pw_form": Form()}
+    )
 
 
 @post("/me")
@@ -106,7 +108,9 @@ async def update_profile(request: Request[Any, Any, Any]) -> Template | Redirect
         form.error("locale", _("Choose one of the listed languages."))
     if not form.ok:
         ctx = await _profile_context(actor.user_id, actor.org_id)
-        return render(request, "me.html", {**ctx, "form": form, "pw_form": Form()}, status_code=422)
+        return await render(
+            request, "me.html", {**ctx, "form": form, "pw_form": Form()}, status_code=422
+        )
     await User.update(
         {User.display_name: name, User.email: email, User.phone: phone, User.locale: locale or None}
     ).where((User.id == actor.user_id) & (User.org == actor.org_id))
@@ -135,7 +139,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Template | Redirec
     if not form.ok:
         ctx = await _profile_context(actor.user_id, actor.org_id)
         form.data = {}
-        return render(
+        return await render(
             request,
             "me.html",
             {**ctx, "form": Form(dict(ctx["user"])), "pw_form": form},
@@ -165,7 +169,7 @@ async def create_token(request: Request[Any, Any, Any]) -> Template:
             "name", _("You have %(n)d tokens already. Revoke one first.") % {"n": MAX_TOKENS}
         )
     if not form.ok:
-        return render(
+        return await render(
             request,
             "me.html",
             {**ctx, "form": Form(dict(ctx["user"])), "pw_form": Form(), "token_form": form},
@@ -173,7 +177,7 @@ async def create_token(request: Request[Any, Any, Any]) -> Template:
         )
     token = await issue_token(actor.org_id, actor.user_id, name)
     ctx = await _profile_context(actor.user_id, actor.org_id)
-    return render(
+    return await render(
         request,
         "me.html",
         {**ctx, "form": Form(dict(ctx["user"])), "pw_form": Form(), "new_token": token},

@@ -47,7 +47,7 @@ async def login_page(
 ) -> Template | Redirect:
     if request.scope.get("user") is not None:
         return Redirect(safe_next(next), status_code=303)
-    return render(request, "login.html", {"form": Form(), "next": safe_next(next)})
+    return await render(request, "login.html", {"form": Form(), "next": safe_next(next)})
 
 
 @post("/login", opt=ANON, include_in_schema=False)
@@ -78,7 +78,7 @@ async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
         await throttle.failed(login, ip)
         form.error("login", _("The account name or password is not correct."))
     form.data = {"login": normalise_login(login)}
-    return render(request, "login.html", {"form": form, "next": next_url}, status_code=422)
+    return await render(request, "login.html", {"form": form, "next": next_url}, status_code=422)
 
 
 @post("/logout", include_in_schema=False)
@@ -202,7 +202,7 @@ async def brand_css(name: FromPath[str]) -> Response[str]:
 
 @get("/offline", opt=ANON, include_in_schema=False)
 async def offline(request: Request[Any, Any, Any]) -> Template:
-    return render(request, "offline.html")
+    return await render(request, "offline.html")
 
 
 PUBLIC_HANDLERS = [

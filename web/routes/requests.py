@@ -80,10 +80,10 @@ def read_new_request(form: Form, service: Any) -> NewRequest | None:
     )
 
 
-def _new_page(
+async def _new_page(
     request: Request[Any, Any, Any], service: Any, form: Form, status: int = 200
 ) -> Template:
-    return render(
+    return await render(
         request,
         "requests/new.html",
         {
@@ -101,7 +101,7 @@ async def new_request(request: Request[Any, Any, Any], slug: FromPath[str]) -> T
     actor = current_actor(request)
     service = _service_or_404(request, actor, slug)
     form = Form({"priority": "normal", "submit_token": secrets.token_urlsafe(16)})
-    return _new_page(request, service, form)
+    return await _new_page(request, service, form)
 
 
 @post("/new/{slug:str}")
@@ -116,7 +116,7 @@ async def create_request(
         raise Refused(_("This form is incomplete. Reload the page and try again."))
     data = read_new_request(form, service)
     if data is None:
-        return _new_page(request, service, form, 422)
+        return await _new_page(request, service, form, 422)
     result = await submit(actor, service, data, channel="pwa", idempotency_key=f"form:{token}")
     if result.created:
         announce(request, actor.org_id, result.number)
@@ -138,7 +138,7 @@ async def my_requests(
     actor = current_actor(request)
     show = show if show in inbox.SHOW else "open"
     rows, next_before = await inbox.my_requests(actor, show, q, before)
-    return render(
+    return await render(
         request,
         "requests/list.html",
         {
@@ -175,7 +175,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
         & ApprovalTask.open.eq(True)
     ):
         my_step = pending[0]
-    return render(
+    return await render(
         request,
         "requests/detail.html",
         {

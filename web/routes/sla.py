@@ -55,7 +55,7 @@ async def _page(
     if cal_form is None:
         cal_form = _calendar_form(await calendar_of(actor.org_id))
     services = request.app.state.services.types
-    return render(
+    return await render(
         request,
         "admin/sla.html",
         {

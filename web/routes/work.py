@@ -82,7 +82,7 @@ async def my_tasks(request: Request[Any, Any, Any]) -> Template:
     duty = await TeamMember.select(TeamMember.on_duty).where(
         (TeamMember.org == actor.org_id) & (TeamMember.user == actor.user_id)
     )
-    return render(
+    return await render(
         request,
         "work/tasks.html",
         {
@@ -270,7 +270,7 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
     if agents:
         for c in await candidates_load(actor.org_id, list(agents)):
             loads[c["assignee"]] = loads.get(c["assignee"], 0) + 1
-    return render(
+    return await render(
         request,
         "work/board.html",
         {
@@ -351,7 +351,7 @@ async def _teams_page(request: Request[Any, Any, Any], form: Form, status: int =
         .output(load_json=True)
     )
     services = request.app.state.services
-    return render(
+    return await render(
         request,
         "admin/teams.html",
         {
