@@ -5,8 +5,7 @@ the tables of the same migration are created, so they live in a migration of the
 The SQL is the same on SQLite and PostgreSQL.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from core.migration_steps import raw_sql_migration
 
 ID = "2026-11-24T11:15:29:000001"
 VERSION = "1.38.0"
@@ -22,13 +21,4 @@ STATEMENTS = [
 ]
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
-
-    async def create_indexes():
-        engine = engine_finder()
-        for sql in STATEMENTS:
-            await engine.run_ddl(sql)
-
-    manager.add_raw(create_indexes)
-    return manager
+forwards = raw_sql_migration(ID, "core", DESCRIPTION, STATEMENTS)

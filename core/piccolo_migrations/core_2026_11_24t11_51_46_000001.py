@@ -4,8 +4,7 @@
 (org, request, position); the post-audit queue by (org, status); one audit per request.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from core.migration_steps import raw_sql_migration
 
 ID = "2026-11-24T11:51:46:000001"
 VERSION = "1.38.0"
@@ -23,13 +22,4 @@ STATEMENTS = [
 ]
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
-
-    async def create_indexes():
-        engine = engine_finder()
-        for sql in STATEMENTS:
-            await engine.run_ddl(sql)
-
-    manager.add_raw(create_indexes)
-    return manager
+forwards = raw_sql_migration(ID, "core", DESCRIPTION, STATEMENTS)

@@ -4,9 +4,7 @@ The score range (1–5) is checked by a CHECK constraint on PostgreSQL and by a 
 on SQLite (which cannot add a constraint to an existing table).
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
-from piccolo.engine.postgres import PostgresEngine
+from core.migration_steps import raw_sql_migration
 
 ID = "2026-11-24T12:25:01:000001"
 VERSION = "1.38.0"
@@ -26,14 +24,6 @@ SQLITE = [
 ]
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
-
-    async def constraints():
-        engine = engine_finder()
-        extra = POSTGRES if isinstance(engine, PostgresEngine) else SQLITE
-        for sql in STATEMENTS + extra:
-            await engine.run_ddl(sql)
-
-    manager.add_raw(constraints)
-    return manager
+forwards = raw_sql_migration(
+    ID, "core", DESCRIPTION, STATEMENTS, postgres=POSTGRES, sqlite=SQLITE
+)

@@ -1,7 +1,6 @@
 """SLA policies are looked up by (org, service, priority); one policy per combination."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from core.migration_steps import raw_sql_migration
 
 ID = "2026-11-24T12:31:12:000001"
 VERSION = "1.38.0"
@@ -12,13 +11,4 @@ STATEMENTS = [
 ]
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
-
-    async def create_indexes():
-        engine = engine_finder()
-        for sql in STATEMENTS:
-            await engine.run_ddl(sql)
-
-    manager.add_raw(create_indexes)
-    return manager
+forwards = raw_sql_migration(ID, "core", DESCRIPTION, STATEMENTS)

@@ -55,7 +55,7 @@ async def notice_list(
     rows, next_before = await _page(actor.org_id, before)
     pinned = [r for r in rows if r["pinned"]] if not before else []
     others = [r for r in rows if not r["pinned"]] if not before else rows
-    return render(
+    return await render(
         request,
         "notices/list.html",
         {
@@ -82,14 +82,14 @@ async def _get(org_id: int, notice_id: int) -> dict[str, Any]:
 async def notice_detail(request: Request[Any, Any, Any], notice_id: FromPath[int]) -> Template:
     actor = current_actor(request)
     notice = await _get(actor.org_id, notice_id)
-    return render(
+    return await render(
         request, "notices/detail.html", {"notice": notice, "can_publish": actor.can(PUBLISH)}
     )
 
 
 @get("/new", guards=can_publish)
 async def notice_new(request: Request[Any, Any, Any]) -> Template:
-    return render(request, "notices/form.html", {"form": Form()})
+    return await render(request, "notices/form.html", {"form": Form()})
 
 
 @post("/", guards=can_publish)
@@ -101,7 +101,7 @@ async def notice_create(request: Request[Any, Any, Any]) -> Template | Redirect:
         "body", _("Write what people need to know."), 5000, _("At most 5000 characters.")
     )
     if not form.ok:
-        return render(request, "notices/form.html", {"form": form}, status_code=422)
+        return await render(request, "notices/form.html", {"form": form}, status_code=422)
     notice = Notice(
         org=actor.org_id,
         title=title,

@@ -95,3 +95,11 @@ async def test_only_the_requester_rates_a_resolved_request(app) -> None:
     fresh = await submit(actor, GENERAL, NewRequest(kind="other", title="y"), channel="pwa")
     with pytest.raises(CannotRate):
         await rate(actor, await inbox.visible_request(actor, fresh.number), 5, [], "")
+
+
+async def test_the_database_refuses_scores_outside_one_to_five(app) -> None:
+    org = await make_org(ROLES)
+    made, _actor = await _resolved(app, org)
+    with pytest.raises(Exception):  # noqa: B017 - CHECK on PostgreSQL, trigger on SQLite
+        await Rating.insert(Rating(org=org.id, request=made.id, service="general", score=9))
+    assert await Rating.count().where(Rating.request == made.id) == 0

@@ -12,19 +12,17 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
-    HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
 from core.i18n import gettext as _
 from core.lifecycle import inbox
-from core.lifecycle.requests import Conflict, submit
-from core.lifecycle.states import IllegalTransition
+from core.lifecycle.requests import submit
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
 from web.live import announce
-from web.routes.requests import read_new_request
+from web.routes.requests import cancel_or_refuse, read_new_request
 
 
 class MeOut(msgspec.Struct):
@@ -223,17 +221,7 @@ async def api_cancel(
     row = await _visible(actor, number)
     if row["requester"] != actor.user_id:
         raise NotFoundException()
-    try:
-        await inbox.cancel(actor, row, data.reason, data.version)
-    except inbox.NotCancellable as exc:
-        raise Refused(
-            _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
-        ) from exc
-    except (IllegalTransition, Conflict) as exc:
-        raise Refused(
-            _("This request changed in the meantime. Reload the page and try again."),
-            HTTP_409_CONFLICT,
-        ) from exc
+    await cancel_or_refuse(actor, row, data.reason, data.version)
     announce(request, actor.org_id, number)
     row = await _visible(actor, number)
     return _request_out(row, await inbox.timeline(actor, row))

@@ -197,6 +197,23 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
     )
 
 
+async def cancel_or_refuse(
+    actor: Actor, row: dict[str, Any], reason: str, version: int | None
+) -> None:
+    """Cancel for the requester, or answer 409 saying why not (pages and API alike)."""
+    try:
+        await inbox.cancel(actor, row, reason, version)
+    except inbox.NotCancellable as exc:
+        raise Refused(
+            _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
+        ) from exc
+    except (IllegalTransition, Conflict) as exc:
+        raise Refused(
+            _("This request changed in the meantime. Reload the page and try again."),
+            HTTP_409_CONFLICT,
+        ) from exc
+
+
 @post("/requests/{number:str}/cancel")
 async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     actor = current_actor(request)

@@ -19,7 +19,7 @@ from core.identity.actor import Actor
 from core.identity.roles import DISPATCHER
 from core.identity.service import audit, normalise_login
 from core.lifecycle import inbox
-from core.lifecycle.dispatch import STRATEGIES, assign, auto_dispatch
+from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch
 from core.lifecycle.requests import Conflict, now, transition
 from core.lifecycle.states import Action, IllegalTransition, Status
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
@@ -72,9 +72,7 @@ async def my_tasks(request: Request[Any, Any, Any]) -> Template:
         .where(
             (ServiceRequest.org == actor.org_id)
             & (ServiceRequest.assignee == actor.user_id)
-            & ServiceRequest.status.is_in(
-                [Status.ASSIGNED.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value]
-            )
+            & ServiceRequest.status.is_in(list(BUSY))
         )
         .order_by(ServiceRequest.id)
         .limit(100)
@@ -289,9 +287,7 @@ async def candidates_load(org_id: int, user_ids: list[int]) -> list[dict[str, An
     return await ServiceRequest.select(ServiceRequest.assignee).where(
         (ServiceRequest.org == org_id)
         & ServiceRequest.assignee.is_in(user_ids)
-        & ServiceRequest.status.is_in(
-            [Status.ASSIGNED.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value]
-        )
+        & ServiceRequest.status.is_in(list(BUSY))
     )
 
 
