@@ -103,6 +103,9 @@ def nav_items(actor: Actor) -> list[NavItem]:
         )
     if actor.has_role(DISPATCHER) or actor.has_role(SERVICE_ADMIN):
         items.append(NavItem("desk", lambda _: _("Dispatch"), "/desk", "users", order=600))
+        items.append(
+            NavItem("queue", lambda _: _("Queues"), "/desk/queue", "list-check", order=605)
+        )
     if actor.has_role(SERVICE_ADMIN) or actor.can(ADMIN):
         items.append(
             NavItem(

@@ -42,6 +42,7 @@ from web.logs import RequestLogMiddleware
 from web.routes.admin import ADMIN_HANDLERS
 from web.routes.api import API_HANDLERS
 from web.routes.approvals import APPROVAL_HANDLERS
+from web.routes.desk import DESK_HANDLERS
 from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.notifications import NOTIFICATION_HANDLERS
@@ -168,6 +169,7 @@ def create_app(
             *FEEDBACK_HANDLERS,
             *SLA_HANDLERS,
             *NOTIFICATION_HANDLERS,
+            *DESK_HANDLERS,
         ],
         guards=[login_required],
         include_in_schema=False,

@@ -1,0 +1,174 @@
+"""The desk queue: a team's requests sorted by SLA due, filters in the URL, bulk assign,
+the request opening in a side panel (htmx) without losing the list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from piccolo.query import OrderByRaw
+
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.lifecycle.dispatch import assign
+from core.lifecycle.requests import Conflict
+from core.lifecycle.states import OPEN, IllegalTransition
+from core.tables import ServiceRequest, Team, TeamMember
+from web.auth import current_actor
+from web.forms import Form
+from web.live import announce
+from web.templating import render
+
+PAGE = 50
+MAX_OFFSET = 1000
+SHOW = ("open", "waiting", "assigned", "in_progress", "on_hold", "done")
+
+
+async def _teams_for(actor: Actor) -> list[dict[str, Any]]:
+    """Teams the actor may work the queue of: all for admins and dispatchers, the
+    services they administer, or the teams they are a member of."""
+    where = (Team.org == actor.org_id) & Team.active.eq(True)
+    if not (actor.is_org_admin or actor.has_role("dispatcher")):
+        services = [scope for role, scope in actor.grants if role == "service_admin" and scope]
+        member_of = TeamMember.select(TeamMember.team).where(
+            (TeamMember.org == actor.org_id) & (TeamMember.user == actor.user_id)
+        )
+        where &= Team.id.is_in(member_of) | Team.service.is_in(services or [""])
+    return await Team.select(Team.id, Team.name, Team.service).where(where).order_by(Team.id)
+
+
+def _status_filter(show: str) -> list[str]:
+    if show == "waiting":
+        return ["approved", "reopened"]
+    if show in ("assigned", "in_progress", "on_hold"):
+        return [show]
+    if show == "done":
+        return ["resolved"]
+    return [s.value for s in OPEN]
+
+
+@get("/desk/queue")
+async def queue(
+    request: Request[Any, Any, Any],
+    team: FromQuery[int | None] = None,
+    show: FromQuery[str] = "open",
+    offset: FromQuery[int] = 0,
+) -> Template:
+    actor = current_actor(request)
+    teams = await _teams_for(actor)
+    if not teams:
+        raise PermissionDeniedException()
+    chosen = next((t for t in teams if t["id"] == team), teams[0])
+    show = show if show in SHOW else "open"
+    offset = max(0, min(offset, MAX_OFFSET))
+    rows = await (
+        ServiceRequest.select(
+            ServiceRequest.number,
+            ServiceRequest.title,
+            ServiceRequest.status,
+            ServiceRequest.priority,
+            ServiceRequest.location,
+            ServiceRequest.resolution_due_at,
+            ServiceRequest.resolved_at,
+            ServiceRequest.updated_at,
+            ServiceRequest.assignee.display_name.as_alias("assignee_name"),
+        )
+        .where(
+            (ServiceRequest.org == actor.org_id)
+            & (ServiceRequest.team_id == chosen["id"])
+            & ServiceRequest.status.is_in(_status_filter(show))
+        )
+        # soonest due first; requests without a target last, on both engines
+        .order_by(
+            OrderByRaw(
+                "core_request.resolution_due_at IS NULL, "
+                "core_request.resolution_due_at, core_request.id"
+            )
+        )
+        .offset(offset)
+        .limit(PAGE + 1)
+    )
+    agents = await TeamMember.select(
+        TeamMember.user, TeamMember.on_duty, TeamMember.user.display_name.as_alias("name")
+    ).where((TeamMember.org == actor.org_id) & (TeamMember.team == chosen["id"]))
+    return await _render_queue(request, teams, chosen, show, offset, rows, agents)
+
+
+async def _render_queue(
+    request: Request[Any, Any, Any],
+    teams: list[dict[str, Any]],
+    chosen: dict[str, Any],
+    show: str,
+    offset: int,
+    rows: list[dict[str, Any]],
+    agents: list[dict[str, Any]],
+) -> Any:
+    more = len(rows) > PAGE
+    return await render(
+        request,
+        "desk/queue.html",
+        {
+            "teams": teams,
+            "team": chosen,
+            "show": show,
+            "rows": rows[:PAGE],
+            "next_offset": offset + PAGE if more and offset + PAGE <= MAX_OFFSET else None,
+            "agents": agents,
+            "filters": [
+                ("open", _("All open")),
+                ("waiting", _("Waiting for someone")),
+                ("assigned", _("Assigned")),
+                ("in_progress", _("In progress")),
+                ("on_hold", _("On hold")),
+                ("done", _("Done, not closed")),
+            ],
+        },
+        block="rows",
+    )
+
+
+@post("/desk/queue/assign")
+async def bulk_assign(request: Request[Any, Any, Any]) -> Redirect:
+    actor = current_actor(request)
+    teams = {t["id"]: t for t in await _teams_for(actor)}
+    form = await Form.read(request)
+    team_id = int(form.get("team")) if form.get("team").isdigit() else 0
+    back = f"/desk/queue?team={team_id}"
+    if team_id not in teams:
+        raise PermissionDeniedException()
+    agent = form.get("agent")
+    member = agent.isdigit() and await TeamMember.exists().where(
+        (TeamMember.org == actor.org_id)
+        & (TeamMember.team == team_id)
+        & (TeamMember.user == int(agent))
+    )
+    numbers = form.getall("numbers")[:PAGE]
+    if not member or not numbers:
+        flash(request, category="error", message=_("Choose requests and an agent of this team."))
+        return Redirect(back, status_code=303)
+    rows = await ServiceRequest.select(ServiceRequest.id, ServiceRequest.number).where(
+        (ServiceRequest.org == actor.org_id)
+        & (ServiceRequest.team_id == team_id)
+        & ServiceRequest.number.is_in(numbers)
+    )
+    done, failed = 0, 0
+    for row in rows:
+        try:
+            await assign(actor, actor.org_id, row["id"], int(agent), team_id, "dispatcher")
+        except (IllegalTransition, Conflict):
+            failed += 1
+            continue
+        announce(request, actor.org_id, row["number"])
+        done += 1
+    message = _("Assigned %(n)d request(s).") % {"n": done}
+    if failed:
+        message += " " + _("%(n)d could not be assigned: they changed meanwhile.") % {"n": failed}
+    flash(request, category="success" if not failed else "error", message=message)
+    return Redirect(back, status_code=303)
+
+
+DESK_HANDLERS = [queue, bulk_assign]
