@@ -69,3 +69,25 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/sessions var/throttle
+
+# Benchmark, not a test (DESIGN §8): seeds a throw-away database (PostgreSQL when it answers
+# on 127.0.0.1:5432, and SQLite), serves houqin and a bare Litestar+Jinja+driver "floor" with
+# 2 granian workers each, loads both with wrk on loopback and prints req/s, p50/p99 and worker
+# RSS against the budgets; results also go to var/bench/latest.json. See docs/performance.md.
+# e.g. make bench SIZE=1000000 USERS=300000 ENGINE=postgres DURATION=10
+SIZE ?= 100000
+USERS ?= 2000
+ENGINE ?= both
+DURATION ?= 10
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian package: wrk"; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; } \
+			|| echo "wrk could not be installed: falling back to the asyncio+httpx load generator"; \
+	}
+	$(BIN)/python -m tests.bench.run --size $(SIZE) --users $(USERS) --engine $(ENGINE) \
+		--duration $(DURATION) $(BENCH_ARGS)

@@ -12,8 +12,10 @@ import io
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_skeleton, format_timedelta, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -134,6 +136,12 @@ def translate(message: str, locale: str) -> str:
     return (_catalogs.get(locale) or Translations()).gettext(message)
 
 
+@lru_cache(maxsize=8)
+def _babel_locale(code: str) -> Locale:
+    """Parsed once per language: Babel re-reads locale data for every string code."""
+    return Locale.parse(code)
+
+
 def format_dt(value: datetime | None, with_year: bool = False) -> str:
     """Date and time in the active locale and time zone (zh: ``11月24日 14:30``)."""
     if value is None:
@@ -141,7 +149,9 @@ def format_dt(value: datetime | None, with_year: bool = False) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     tz = get_timezone(_tz.get())
-    day = format_skeleton("yMMMd" if with_year else "MMMd", value, tzinfo=tz, locale=get_locale())
+    day = format_skeleton(
+        "yMMMd" if with_year else "MMMd", value, tzinfo=tz, locale=_babel_locale(get_locale())
+    )
     return f"{day} {value.astimezone(tz):%H:%M}"
 
 
@@ -152,4 +162,6 @@ def format_relative(value: datetime | None, now: datetime | None = None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     delta = value - (now or datetime.now(UTC))
-    return format_timedelta(delta, add_direction=True, locale=get_locale(), threshold=1.0)
+    return format_timedelta(
+        delta, add_direction=True, locale=_babel_locale(get_locale()), threshold=1.0
+    )

@@ -140,7 +140,7 @@ def create_app(
         httponly=True,
         samesite="lax",
         max_age=SESSION_MAX_AGE,
-        renew_on_access=True,
+        renew_on_access=False,
         store="sessions",
         exclude=["^/static/", "^/healthz", "^/sw.js"],
     )

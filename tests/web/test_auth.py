@@ -116,3 +116,11 @@ async def test_security_headers_on_every_response(client: AsyncTestClient) -> No
         )
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_unchanged_session_is_not_rewritten(client: AsyncTestClient, org: OrgFixture) -> None:
+    await login(client, org.logins["employee"])
+    await client.get("/me")  # any flash or first-visit change is written here
+    again = await client.get("/me")
+    assert again.status_code == 200
+    assert "houqin_session" not in again.headers.get("set-cookie", "")

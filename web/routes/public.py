@@ -18,7 +18,6 @@ from core.db import database_reachable
 from core.i18n import gettext as _
 from core.identity.service import authenticate, normalise_login
 from core.identity.throttle import LoginThrottle
-from core.migrations import pending_migrations
 from core.tables import Organisation, User
 from web.auth import start_session
 from web.forms import Form
@@ -120,6 +119,8 @@ async def healthz() -> dict[str, str]:
 
 @get("/readyz", opt=ANON, include_in_schema=False)
 async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    from core.migrations import pending_migrations  # imports Piccolo's migration tooling
+
     engine = Organisation._meta.db
     reachable = await database_reachable(engine)
     pending = await pending_migrations() if reachable else ["?"]
