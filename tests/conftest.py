@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 os.environ.setdefault("HOUQIN_VAR_DIR", str(Path(__file__).parent.parent / "var" / "test"))
@@ -34,6 +35,11 @@ from core.db import engine_from_url
 from core.identity.passwords import hash_password_blocking
 from core.identity.service import create_org, create_user
 from core.plugins import build_plugin_registry
+
+# No per-example deadline: CI shares two cores with PostgreSQL, Redis and Chromium, and
+# a slow example is not a failing one. Examples stay bounded by max_examples.
+hypothesis_settings.register_profile("houqin", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("houqin")
 
 PG_ADMIN_DSN = os.environ.get("HOUQIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
