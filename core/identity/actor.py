@@ -41,6 +41,11 @@ class Actor:
     def is_org_admin(self) -> bool:
         return ORG_ADMIN in self.roles
 
+    @property
+    def administered_services(self) -> list[str]:
+        """Services this actor is a service admin of (sorted; empty for most people)."""
+        return sorted(scope for role, scope in self.grants if role == SERVICE_ADMIN and scope)
+
     def administers(self, slug: str) -> bool:
         return self.is_org_admin or (SERVICE_ADMIN, slug) in self.grants
 

@@ -82,20 +82,28 @@ async def candidates(org_id: int, team_id: int, exclude: set[int]) -> list[Candi
     members = [m for m in members if m["user"] not in exclude]
     if not members:
         return []
-    loads = await ServiceRequest.select(ServiceRequest.assignee).where(
-        (ServiceRequest.org == org_id)
-        & ServiceRequest.assignee.is_in([m["user"] for m in members])
-        & ServiceRequest.status.is_in(list(BUSY))
-    )
-    count: dict[int, int] = {}
-    for row in loads:
-        count[row["assignee"]] = count.get(row["assignee"], 0) + 1
+    count = await open_loads(org_id, [m["user"] for m in members])
     return [
         Candidate(
             m["user"], frozenset(m["skills"] or []), count.get(m["user"], 0), m["last_assigned_at"]
         )
         for m in members
     ]
+
+
+async def open_loads(org_id: int, user_ids: list[int]) -> dict[int, int]:
+    """How many assigned, in-progress or on-hold requests each user has (one query)."""
+    if not user_ids:
+        return {}
+    rows = await ServiceRequest.select(ServiceRequest.assignee).where(
+        (ServiceRequest.org == org_id)
+        & ServiceRequest.assignee.is_in(user_ids)
+        & ServiceRequest.status.is_in(list(BUSY))
+    )
+    count: dict[int, int] = {}
+    for row in rows:
+        count[row["assignee"]] = count.get(row["assignee"], 0) + 1
+    return count
 
 
 async def decliners(org_id: int, request_id: int) -> set[int]:

@@ -212,9 +212,7 @@ def visible_to(actor: Actor) -> Any:
             )
         )
     )
-    administered = sorted(
-        scope for role, scope in actor.grants if role == "service_admin" and scope
-    )
+    administered = actor.administered_services
     if administered:
         mine |= ServiceRequest.service.is_in(administered)
     return where & mine

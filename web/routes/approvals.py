@@ -19,7 +19,7 @@ from core.default_plugin import ADMIN, AUDIT_VIEW
 from core.i18n import gettext as _
 from core.identity.roles import ROLES, role_label
 from core.identity.service import audit, normalise_login
-from core.lifecycle.approvals import MODES, STEP_KINDS, Rule, Step, decide, match_rule
+from core.lifecycle.approvals import MODES, STEP_KINDS, Rule, Step, decide
 from core.lifecycle.requests import now
 from core.lifecycle.routing import (
     NotYourStep,
@@ -509,7 +509,6 @@ async def rule_test(request: Request[Any, Any, Any]) -> Template:
 
     rules: list[Rule] = await load_rules(actor.org_id, service)
     parents = await department_parents(actor.org_id)
-    matched = match_rule(rules, facts, parents)
     decision = decide(rules, facts, parents, sample_key="test")
     names = {
         r["id"]: r["name"]
@@ -518,7 +517,7 @@ async def rule_test(request: Request[Any, Any, Any]) -> Template:
         )
     }
     result = {
-        "rule_name": names.get(matched.id) if matched else None,
+        "rule_name": names.get(decision.rule_id) if decision.rule_id else None,
         "mode": mode_label(decision.mode),
         "steps": [step_label(step_to_dict(s)) for s in decision.steps],
     }

@@ -33,7 +33,7 @@ async def _teams_for(actor: Actor) -> list[dict[str, Any]]:
     services they administer, or the teams they are a member of."""
     where = (Team.org == actor.org_id) & Team.active.eq(True)
     if not (actor.is_org_admin or actor.has_role("dispatcher")):
-        services = [scope for role, scope in actor.grants if role == "service_admin" and scope]
+        services = actor.administered_services
         member_of = TeamMember.select(TeamMember.team).where(
             (TeamMember.org == actor.org_id) & (TeamMember.user == actor.user_id)
         )

@@ -49,7 +49,7 @@ def _may_follow_up(actor: Actor) -> list[str] | None:
     """Services whose follow-ups the actor handles (None: all, for org admins)."""
     if actor.is_org_admin:
         return None
-    return sorted(scope for role, scope in actor.grants if role == "service_admin" and scope)
+    return actor.administered_services
 
 
 @get("/desk/follow-ups")

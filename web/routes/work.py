@@ -19,7 +19,7 @@ from core.identity.actor import Actor
 from core.identity.roles import DISPATCHER
 from core.identity.service import audit, normalise_login
 from core.lifecycle import inbox
-from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch
+from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch, open_loads
 from core.lifecycle.requests import Conflict, now, transition
 from core.lifecycle.states import Action, IllegalTransition, Status
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
@@ -219,11 +219,7 @@ async def reopen(request: Request[Any, Any, Any], number: FromPath[str]) -> Redi
 
 
 def _may_dispatch(actor: Actor) -> bool:
-    return (
-        actor.has_role(DISPATCHER)
-        or actor.is_org_admin
-        or any(role == "service_admin" for role, _scope in actor.grants)
-    )
+    return actor.has_role(DISPATCHER) or actor.is_org_admin or bool(actor.administered_services)
 
 
 @get("/desk")
@@ -264,10 +260,7 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
     for m in members:
         agents.setdefault(m["user"], {"name": m["name"], "on_duty": False})
         agents[m["user"]]["on_duty"] |= m["on_duty"]
-    loads: dict[int, int] = {}
-    if agents:
-        for c in await candidates_load(actor.org_id, list(agents)):
-            loads[c["assignee"]] = loads.get(c["assignee"], 0) + 1
+    loads = await open_loads(actor.org_id, list(agents))
     return await render(
         request,
         "work/board.html",
@@ -280,14 +273,6 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
             "loads": loads,
             "services": request.app.state.services,
         },
-    )
-
-
-async def candidates_load(org_id: int, user_ids: list[int]) -> list[dict[str, Any]]:
-    return await ServiceRequest.select(ServiceRequest.assignee).where(
-        (ServiceRequest.org == org_id)
-        & ServiceRequest.assignee.is_in(user_ids)
-        & ServiceRequest.status.is_in(list(BUSY))
     )
 
 
