@@ -1,4 +1,5 @@
-"""The ``houqin`` command: serve, migrate, seed-demo, create-org, create-user, plugins, check."""
+"""The ``houqin`` command: serve, worker, run-job, migrate, seed-demo, create-org, create-user,
+plugins, check."""
 
 from __future__ import annotations
 
@@ -248,6 +249,42 @@ def check() -> None:
         click.echo("migrations  ok")
     if problems:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run what is queued, then exit (no cron).")
+def worker(burst: bool) -> None:
+    """Run background jobs from Redis (SAQ) when HOUQIN_REDIS_URL is set."""
+    import logging
+
+    from core.jobs import run_worker
+
+    settings = _settings()
+    registry = _check_plugins(settings)
+    # One line per job processed (SAQ's own log) and our job failures, on stderr.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        asyncio.run(run_worker(settings, registry, burst=burst))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:  # pragma: no cover
+        pass
+
+
+@main.command("run-job")
+@click.argument("name")
+def run_job_cmd(name: str) -> None:
+    """Run one job now, in this process (e.g. core.sla_watch), and print its result."""
+    from core.jobs import JobContext, collect_jobs, run_once
+
+    settings = _settings()
+    registry = _check_plugins(settings)
+    found = collect_jobs(registry)
+    if name not in found:
+        raise click.ClickException(f"No job named {name!r}. Jobs: {', '.join(sorted(found))}")
+    context = JobContext(settings=settings, registry=registry)
+    result = _with_engine(lambda: run_once(found[name], context, {}))
+    click.echo(f"{name}: {result}")
 
 
 if __name__ == "__main__":  # pragma: no cover

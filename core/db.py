@@ -43,6 +43,22 @@ def write_transaction(engine: Engine) -> Any:
     return engine.transaction()
 
 
+def bind_engine(engine: Engine) -> None:
+    """Give every table class the engine directly.
+
+    Otherwise Piccolo finds it through ``PICCOLO_CONF`` on first use, which imports
+    ``piccolo.conf.apps`` and with it black (7 MiB per web worker, for nothing: black
+    formats migration files). The CLI and migrations still use ``PICCOLO_CONF``.
+    """
+    from piccolo.table import Table
+
+    pending = list(Table.__subclasses__())
+    while pending:
+        table = pending.pop()
+        pending.extend(table.__subclasses__())
+        table._meta._db = engine
+
+
 async def start_engine(engine: Engine, *, pool_max: int = 8) -> None:
     """Open what the engine needs at start-up (a pool on PostgreSQL, WAL on SQLite)."""
     if isinstance(engine, PostgresEngine):
@@ -64,11 +80,18 @@ async def database_reachable(engine: Engine) -> bool:
     return True
 
 
-def icontains(column: Any, text: str) -> Any:
-    """Case-insensitive "contains" on both engines; typed wildcards are dropped.
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for "contains ``text``"; wildcards the user typed are dropped."""
+    return "%" + "".join(c for c in text if c not in "%_\\") + "%"
 
-    PostgreSQL needs ILIKE; SQLite's LIKE is already case-insensitive for ASCII.
-    """
-    pattern = "%" + "".join(c for c in text if c not in "%_\\") + "%"
+
+def like_operator(engine: Any) -> str:
+    """Case-insensitive LIKE: PostgreSQL needs ILIKE; SQLite's LIKE already is (ASCII)."""
+    return "ILIKE" if isinstance(engine, PostgresEngine) else "LIKE"
+
+
+def icontains(column: Any, text: str) -> Any:
+    """Case-insensitive "contains" on both engines; typed wildcards are dropped."""
+    pattern = contains_pattern(text)
     engine = column._meta.table._meta.db
     return column.ilike(pattern) if isinstance(engine, PostgresEngine) else column.like(pattern)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from core.descriptors import Kind, Label, NavItem, Permission, ServiceType
+from core.descriptors import Kind, Label, NavItem, Permission, ServiceType, Tile
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
 from core.identity.roles import AGENT, APPROVER, AUDITOR, DISPATCHER, ORG_ADMIN, SERVICE_ADMIN
+from core.jobs import Job
+from core.suggestions import MANAGE as SUGGESTIONS_MANAGE
 
 ADMIN = "core.admin"
 AUDIT_VIEW = "core.audit.view"
@@ -16,6 +18,11 @@ def register_permissions() -> list[Permission]:
     return [
         Permission(ADMIN, lambda _: _("Administer the organisation"), frozenset({ORG_ADMIN})),
         Permission(AUDIT_VIEW, lambda _: _("Read the audit log"), frozenset({AUDITOR, ORG_ADMIN})),
+        Permission(
+            SUGGESTIONS_MANAGE,
+            lambda _: _("Read and answer the suggestion box"),
+            frozenset({ORG_ADMIN}),
+        ),
     ]
 
 
@@ -56,6 +63,7 @@ def audit_action_labels() -> dict[str, Label]:
         "approval_rule.created": lambda _: _("Approval rule added"),
         "approval_rule.updated": lambda _: _("Approval rule changed"),
         "approval_rule.deleted": lambda _: _("Approval rule deleted"),
+        "approval.reassigned": lambda _: _("Approval step passed to someone else"),
         "delegation.created": lambda _: _("Approvals delegated"),
         "post_audit.ok": lambda _: _("Post-audit: OK"),
         "post_audit.finding": lambda _: _("Post-audit: finding raised"),
@@ -66,7 +74,16 @@ def audit_action_labels() -> dict[str, Label]:
         "team.created": lambda _: _("Team added"),
         "team.member_added": lambda _: _("Agent added to a team"),
         "team.member_removed": lambda _: _("Agent removed from a team"),
+        "suggestion.answered": lambda _: _("Suggestion answered"),
     }
+
+
+# The approvals tab: shown to approvers and admins by ``nav_items``, and added by
+# ``web.templating.render`` for anyone else who has approval tasks open (a department
+# head without the approver role still gets the tasks, DESIGN §4).
+APPROVALS_TAB = NavItem(
+    "approvals", lambda _: _("Approvals"), "/approvals", "circle-check", order=20, tab=True
+)
 
 
 @hookimpl
@@ -87,16 +104,7 @@ def nav_items(actor: Actor) -> list[NavItem]:
         NavItem("me", lambda _: _("Me"), "/me", "user", order=900, tab=True),
     ]
     if actor.has_role(APPROVER) or actor.can(ADMIN):
-        items.append(
-            NavItem(
-                "approvals",
-                lambda _: _("Approvals"),
-                "/approvals",
-                "circle-check",
-                order=20,
-                tab=True,
-            )
-        )
+        items.append(APPROVALS_TAB)
     if actor.has_role(AGENT):
         items.append(
             NavItem("tasks", lambda _: _("My tasks"), "/tasks", "tool", order=30, tab=True)
@@ -116,6 +124,19 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 order=610,
             )
         )
+    items.append(
+        NavItem("suggestions", lambda _: _("Suggestion box"), "/suggestions", "mailbox", order=510)
+    )
+    if actor.can(SUGGESTIONS_MANAGE):
+        items.append(
+            NavItem(
+                "suggestions_desk",
+                lambda _: _("Suggestions received"),
+                "/desk/suggestions",
+                "mailbox",
+                order=615,
+            )
+        )
     if actor.can(AUDIT_VIEW) and not actor.can(ADMIN):
         items.append(
             NavItem(
@@ -133,3 +154,25 @@ def nav_items(actor: Actor) -> list[NavItem]:
             NavItem("audit", lambda _: _("Audit log"), "/admin/audit", "list-check", order=800)
         )
     return items
+
+
+@hookimpl
+def register_jobs() -> list[Job]:
+    from core.lifecycle.watch import JOBS
+
+    return list(JOBS)
+
+
+@hookimpl
+def home_tiles(actor: Actor) -> list[Tile]:
+    """The suggestion box sits with the services: "what do you need?" includes "to say"."""
+    return [
+        Tile("suggestions", lambda _: _("Suggestion box"), "/suggestions", "mailbox", order=950)
+    ]
+
+
+@hookimpl
+async def seed_demo(org_id: int, users: dict[str, int]) -> None:
+    from core.suggestions import seed_demo_suggestions
+
+    await seed_demo_suggestions(org_id, users)

@@ -81,6 +81,9 @@ class ServiceType:
     uses_approval: bool = True
     uses_dispatch: bool = True
     order: int = 100
+    # Requests carry an amount (¥) that approval rules test; the edit page then asks
+    # for it (a request that already has an amount is always edited with it).
+    uses_amount: bool = False
 
     def kind_label(self, code: str, gettext: Callable[[str], str]) -> str:
         for kind in self.kinds:

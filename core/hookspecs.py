@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Mapping
 
     from jinja2 import Environment
     from litestar.connection import ASGIConnection
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from core.config import Settings
     from core.descriptors import Label, NavItem, Permission, ServiceType, Tile
     from core.identity.actor import Actor
+    from core.jobs import Job, JobContext
+    from core.lifecycle.approvals import ApprovalSubject
+    from core.notifications.channels import Message, NotificationChannel
 
 PROJECT = "houqin"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -62,6 +65,48 @@ def register_permissions() -> list[Permission]:
     Codes start with the plugin slug (``notices.publish``). ``Permission.roles`` says
     which roles hold the permission by default; org admins hold every permission.
     Called once at start-up.
+    """
+
+
+@hookspec
+def register_jobs() -> list[Job]:
+    """Return this plugin's background jobs (:class:`core.jobs.Job`).
+
+    Called once at start-up, by web processes and by ``houqin worker``. A job is a
+    coroutine function ``fn(ctx, **kwargs)`` named ``<slug>.<name>``; give it ``cron``
+    to run it periodically. Jobs must be idempotent (they can run twice) and should
+    loop over organisations themselves, skipping those that have not enabled the
+    plugin. Enqueue triggered jobs with ``core.jobs.enqueue`` after commit.
+    """
+
+
+@hookspec
+def register_notification_channels() -> list[NotificationChannel]:
+    """Return the notification channels this plugin delivers on (WeCom, DingTalk, push…).
+
+    Called once at start-up. Each :class:`core.notifications.NotificationChannel` has a
+    unique ``name``, a label, the mode users get until they choose (``default``:
+    ``immediate``, ``digest`` or ``off``) and ``available(settings)`` (False when the
+    channel is not configured in this process: it then gets no delivery rows and is
+    not offered). Users pick a mode per event group on /me/notifications. A plugin's
+    channel is used only in organisations that enabled the plugin.
+    """
+
+
+@hookspec
+async def deliver_notification(message: Message, ctx: JobContext) -> bool | None:
+    """Send ``message`` if it is for one of this plugin's channels; else return None.
+
+    Called by the delivery jobs (never in a user's request) for every message of every
+    channel, on core and the organisation's enabled plugins; the implementation owning
+    ``message.channel`` sends and returns True. ``message`` carries the recipient
+    (name, e-mail, phone, language), the items (each worded in the recipient's
+    language, with the request number, title and link), a subject, and whether it is
+    a digest; the recipient's language is active while the hook runs. Raise
+    :class:`core.notifications.Undeliverable` when retrying cannot help (the log says
+    "skipped" with the reason); any other exception is retried with backoff and, after
+    the last attempt, logged as "failed" with the error. Coroutine: the caller awaits
+    every result.
     """
 
 
@@ -139,4 +184,21 @@ async def seed_demo(org_id: int, users: dict[str, int]) -> None:
     demo user holding it. Called by ``houqin seed-demo`` only when the demo
     organisation is new (so once), for every installed plugin. Coroutine: the caller
     awaits every result.
+    """
+
+
+@hookspec
+def approval_facts(
+    request: ApprovalSubject,
+) -> Mapping[str, object] | Awaitable[Mapping[str, object] | None] | None:
+    """Return facts about ``request`` that approval rules may test (category, budget…).
+
+    Called, for the organisation's enabled plugins only, whenever core decides how a
+    request is approved: at submit, when an edit may send it back to approval, and by
+    the "which rule would match?" tester in /admin/approvals (``request_id`` None).
+    Answer None for other services' requests. Values are compared as text with the
+    rule's accepted values (booleans as ``true``/``false``). The implementation may be
+    a coroutine function (to read the plugin's own detail rows); it must not write.
+    Facts a plugin passes to ``submit(facts=...)`` win over hook answers; between two
+    hook answers naming the same fact, the first one pluggy returns wins.
     """

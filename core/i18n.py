@@ -9,11 +9,13 @@ the gettext callables installed into Jinja read.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_skeleton, format_timedelta, get_timezone
@@ -48,12 +50,15 @@ def load_catalogs(locale_dirs: Iterable[Path]) -> None:
     """Load core's catalogs and merge each extra ``locale/`` folder into them."""
     dirs = [CORE_LOCALE_DIR, *locale_dirs]
     for locale in LOCALES:
-        merged = Translations()
+        # Start from core's own catalog: merge() copies messages but not the plural
+        # rule, and an empty Translations() would apply English plurals (zh has one form).
+        merged: Translations | None = None
         for directory in dirs:
             path = po_path(directory, locale)
             if path.exists():
-                merged.merge(_read(path))
-        _catalogs[locale] = merged
+                catalog = _read(path)
+                merged = catalog if merged is None else (merged.merge(catalog) or merged)
+        _catalogs[locale] = merged or Translations()
 
 
 def normalise(tag: str | None) -> str | None:
@@ -112,6 +117,25 @@ def get_locale() -> str:
     return _current.get()
 
 
+@contextmanager
+def use_locale(locale: str, time_zone: str | None = None) -> Iterator[None]:
+    """Word things for someone else for a while (an e-mail in its recipient's language
+    and time zone), then restore the current choice."""
+    locale_token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    tz_token = _tz.set(time_zone) if time_zone else None
+    try:
+        yield
+    finally:
+        _current.reset(locale_token)
+        if tz_token is not None:
+            _tz.reset(tz_token)
+
+
+def catalogs_loaded() -> bool:
+    """True once :func:`load_catalogs` ran in this process (a worker must load them too)."""
+    return bool(_catalogs)
+
+
 def html_lang(locale: str | None = None) -> str:
     return (locale or get_locale()).replace("_", "-")
 
@@ -148,20 +172,62 @@ def format_dt(value: datetime | None, with_year: bool = False) -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    tz = get_timezone(_tz.get())
-    day = format_skeleton(
-        "yMMMd" if with_year else "MMMd", value, tzinfo=tz, locale=_babel_locale(get_locale())
+    zone = _tz.get()
+    local = value.astimezone(_zone(zone))
+    day = _day_words(get_locale(), zone, local.date(), with_year)
+    return f"{day} {local:%H:%M}"
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> Any:
+    return get_timezone(name)
+
+
+@lru_cache(maxsize=4096)
+def _day_words(locale: str, zone: str, day: date, with_year: bool) -> str:
+    """A date in words, once per (language, zone, day): desk tables show one per row."""
+    noon = datetime.combine(day, time(12), tzinfo=_zone(zone))
+    return format_skeleton(
+        "yMMMd" if with_year else "MMMd", noon, tzinfo=_zone(zone), locale=_babel_locale(locale)
     )
-    return f"{day} {value.astimezone(tz):%H:%M}"
 
 
 def format_relative(value: datetime | None, now: datetime | None = None) -> str:
-    """Relative time in the active locale: "3 分钟前" / "3 minutes ago"."""
+    """Relative time in the active locale: "3 分钟前" / "3 minutes ago".
+
+    Babel's wording depends only on the unit, the rounded count and the direction it
+    picks (the same steps are taken here), so each wording is formatted once per
+    language and reused: lists show a relative time on every row.
+    """
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     delta = value - (now or datetime.now(UTC))
-    return format_timedelta(
-        delta, add_direction=True, locale=_babel_locale(get_locale()), threshold=1.0
-    )
+    seconds = int(delta.days * 86400 + delta.seconds)
+    for unit, per_unit in _RELATIVE_UNITS:
+        amount = abs(seconds) / per_unit
+        if amount >= 1.0:
+            key = (get_locale(), unit, max(1, round(amount)), seconds >= 0)
+            text = _relative_words.get(key)
+            if text is None:
+                text = format_timedelta(
+                    delta, add_direction=True, locale=_babel_locale(key[0]), threshold=1.0
+                )
+                if len(_relative_words) < 4096:
+                    _relative_words[key] = text
+            return text
+    return format_timedelta(delta, add_direction=True, locale=_babel_locale(get_locale()))
+
+
+# Babel's units (babel.dates.TIMEDELTA_UNITS) and the wordings seen so far.
+_RELATIVE_UNITS = (
+    ("year", 3600 * 24 * 365),
+    ("month", 3600 * 24 * 30),
+    ("week", 3600 * 24 * 7),
+    ("day", 3600 * 24),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
+_relative_words: dict[tuple[str, str, int, bool], str] = {}

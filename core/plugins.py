@@ -25,7 +25,8 @@ from core import hookspecs
 from core.descriptors import PluginInfo, ServiceType
 
 SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
-CORE_PLUGINS = ("core.default_plugin",)
+# Core written as plugins: its defaults, and its notification channels and jobs.
+CORE_PLUGINS = ("core.default_plugin", "core.notifications.plugin")
 
 
 class PluginError(RuntimeError):

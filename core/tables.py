@@ -131,6 +131,10 @@ class ServiceRequest(Table, tablename="core_request"):
     approval_mode = Varchar(length=16, default="auto")
     response_due_at = Timestamptz(null=True, default=None)
     resolution_due_at = Timestamptz(null=True, default=None)
+    # Set once by the SLA watch job (conditional updates keep it idempotent).
+    sla_warned_at = Timestamptz(null=True, default=None)
+    response_breached_at = Timestamptz(null=True, default=None)
+    resolution_breached_at = Timestamptz(null=True, default=None)
     submitted_at = Timestamptz(default=TimestamptzNow())
     first_response_at = Timestamptz(null=True, default=None)
     resolved_at = Timestamptz(null=True, default=None)
@@ -206,6 +210,7 @@ class ApprovalStep(Table, tablename="core_approval_step"):
     decided_at = Timestamptz(null=True, default=None)
     comment = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    escalated_at = Timestamptz(null=True, default=None)  # overdue: org admins added
 
 
 class ApprovalTask(Table, tablename="core_approval_task"):
@@ -220,6 +225,7 @@ class ApprovalTask(Table, tablename="core_approval_task"):
     user = ForeignKey(references=User, on_delete=OnDelete.cascade)
     open = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    reminded_at = Timestamptz(null=True, default=None)
 
 
 class Delegation(Table, tablename="core_delegation"):
@@ -308,6 +314,116 @@ class Notification(Table, tablename="core_notification"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class NotificationPreference(Table, tablename="core_notification_preference"):
+    """One user's notification choices (core/notifications/preferences.py).
+
+    ``choices`` maps channel → event group → ``immediate``/``digest``/``off``; a missing
+    entry (or no row at all) means the channel's default. Quiet hours are local times
+    in the organisation's time zone ("22:00"–"08:00"); "" means none. One row per user
+    (unique index on org, user).
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    choices = JSON(default="{}")
+    quiet_start = Varchar(length=5, default="")
+    quiet_end = Varchar(length=5, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class NotificationDelivery(Table, tablename="core_notification_delivery"):
+    """Outbox and delivery log: one row per notification and channel (e-mail, plugins').
+
+    Written in the notification's own transaction, so nothing is lost if the process
+    dies before sending; jobs send what is due (core/notifications/outbox.py).
+    ``status``: queued → sending (claimed; ``due_at`` is then the end of the lease) →
+    sent, or back to queued with a later ``due_at`` after a failure, failed after the
+    last attempt; skipped when the user chose "off" or the channel cannot reach them.
+    ``mode`` is ``immediate`` or ``digest`` (sent in the daily digest).
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    notification = ForeignKey(references=Notification, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    channel = Varchar(length=32)
+    mode = Varchar(length=16, default="immediate")
+    status = Varchar(length=16, default="queued")
+    due_at = Timestamptz(default=TimestamptzNow())
+    attempts = Integer(default=0)
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class Attachment(Table, tablename="core_attachment"):
+    """A photo or PDF on a request; the bytes live in storage under ``storage_key``.
+
+    ``name`` is the sanitised original file name (display and download name only);
+    ``content_type`` is what the server found in the bytes, never what the client
+    claimed. Images were re-encoded (EXIF gone), ``thumb_key`` holds a small preview.
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    uploaded_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    name = Varchar(length=120)
+    content_type = Varchar(length=64)
+    size = Integer()
+    storage_key = Varchar(length=128)
+    thumb_key = Varchar(length=128, default="")
+    sha256 = Varchar(length=64)
+    width = Integer(null=True, default=None)
+    height = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Suggestion(Table, tablename="core_suggestion"):
+    """An entry in the suggestion box (意见箱, DESIGN §4 Feedback).
+
+    ``author`` is NULL when it was sent anonymously, and then nothing else names the
+    author either: no audit entry, no user in the request log, ``created_at`` rounded
+    down to the hour; the author reads replies with a receipt code, of which only the
+    SHA-256 (``receipt_hash``) is kept. ``submit_token`` (unique per org) makes a
+    replayed form submit create nothing.
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    author = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    topic = Varchar(length=24)
+    body = Text()
+    status = Varchar(length=16, default="new")
+    receipt_hash = Varchar(length=64, null=True, default=None)
+    submit_token = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    replied_at = Timestamptz(null=True, default=None)
+
+
+class SuggestionReply(Table, tablename="core_suggestion_reply"):
+    """An answer to a suggestion: a reply text, a new status, or both; the author sees it."""
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    suggestion = ForeignKey(references=Suggestion, on_delete=OnDelete.cascade)
+    author = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    body = Text(default="")
+    status = Varchar(length=16, default="")  # the status set with it; "" unchanged
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SuggestionQuota(Table, tablename="core_suggestion_quota"):
+    """Suggestions sent per author and day, for the daily limit.
+
+    ``key`` is an HMAC of (org, user, day) under the server's secret, so the table
+    never holds a user id and a day's key cannot be linked to another day's; rows of
+    past days are deleted as new ones are written.
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    key = Varchar(length=64)
+    day = Varchar(length=8)
+    used = Integer(default=0)
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -330,4 +446,10 @@ CORE_TABLES: list[type[Table]] = [
     Rating,
     SlaPolicy,
     Notification,
+    NotificationPreference,
+    NotificationDelivery,
+    Attachment,
+    Suggestion,
+    SuggestionReply,
+    SuggestionQuota,
 ]

@@ -21,7 +21,7 @@
  */
 'use strict';
 
-const VERSION = 'houqin-v2';
+const VERSION = 'houqin-v5';
 
 const PRECACHE = [
   '/offline',

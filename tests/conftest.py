@@ -164,7 +164,7 @@ def queries(db: Engine, monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
 
 @pytest.fixture
 def settings(tmp_path: Path, db: Engine) -> Settings:
-    base = load_settings({"HOUQIN_VAR_DIR": str(tmp_path)})
+    base = load_settings({"HOUQIN_VAR_DIR": str(tmp_path), "HOUQIN_JOBS_CRON": "0"})
     return replace(base, var_dir=tmp_path)
 
 

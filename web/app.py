@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
@@ -23,16 +24,18 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
-from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
-from core import i18n
+from core import i18n, jobs
+from core.attachments import Limits
+from core.channels import request_channel
 from core.config import ROOT, Settings, load_settings
-from core.db import start_engine, stop_engine
+from core.db import bind_engine, engine_from_url, start_engine, stop_engine
 from core.identity.roles import PermissionRegistry
 from core.identity.throttle import LoginThrottle
 from core.plugins import PluginRegistry, build_plugin_registry, collect_service_types
+from core.storage import storage_from_settings
 from core.tables import Organisation
 from web.auth import ActorMiddleware, api_write_needs_token, login_required, plugin_enabled
 from web.errors import http_exception_handler, internal_error_handler
@@ -41,18 +44,25 @@ from web.locale import LocaleMiddleware
 from web.logs import RequestLogMiddleware
 from web.routes.admin import ADMIN_HANDLERS
 from web.routes.api import API_HANDLERS
+from web.routes.approval_steps import STEP_HANDLERS
 from web.routes.approvals import APPROVAL_HANDLERS
+from web.routes.attachments import API_ATTACHMENT_HANDLERS, ATTACHMENT_HANDLERS
 from web.routes.desk import DESK_HANDLERS
+from web.routes.edit import EDIT_HANDLERS
 from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.me import ME_HANDLERS
+from web.routes.notification_settings import NOTIFICATION_SETTINGS_HANDLERS
 from web.routes.notifications import NOTIFICATION_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
 from web.routes.sla import SLA_HANDLERS
+from web.routes.suggestions import SUGGESTION_HANDLERS
 from web.routes.work import WORK_HANDLERS
 from web.security import security_headers
 from web.sessions import RotatingSessionConfig
+from web.stores import LocalFileStore
 from web.templating import build_environment, template_engine
+from web.uploads import allow_uploads
 
 STATIC_DIR = ROOT / "static"
 SESSION_MAX_AGE = 14 * 24 * 3600
@@ -70,8 +80,8 @@ def _stores(settings: Settings) -> StoreRegistry:
     else:
         base = Path(settings.var_dir)
         stores = {
-            "sessions": FileStore(base / "sessions", create_directories=True),
-            "throttle": FileStore(base / "throttle", create_directories=True),
+            "sessions": LocalFileStore(base / "sessions", create_directories=True),
+            "throttle": LocalFileStore(base / "throttle", create_directories=True),
         }
     return StoreRegistry(stores=stores)
 
@@ -80,7 +90,8 @@ def _plugin_handlers(registry: PluginRegistry, slug: str, hook: str, settings: S
     """What one plugin returns from a route hook (its own implementations only)."""
     others = [p.module for s, p in registry.installed.items() if s != slug]
     caller = registry.pm.subset_hook_caller(hook, remove_plugins=others + registry.core_modules)
-    return list(itertools.chain.from_iterable(caller(settings=settings)))
+    handlers = itertools.chain.from_iterable(caller(settings=settings))
+    return allow_uploads(handlers, Limits.from_settings(settings))  # opt=UPLOADS handlers
 
 
 def _plugin_routers(registry: PluginRegistry, settings: Settings) -> list[Router]:
@@ -124,13 +135,30 @@ def create_app(
     head_assets = list(itertools.chain.from_iterable(registry.pm.hook.extra_head_assets()))
     env = build_environment(registry, head_assets)
     stores = _stores(settings)
+    upload_limits = Limits.from_settings(settings)
+    if manage_engine:
+        bind_engine(engine_from_url(settings.database_url, pool_max=settings.db_pool_max))
     engine = Organisation._meta.db
+
+    channels = channels_plugin(settings)
+
+    async def announce(org_id: int, number: str) -> None:
+        channels.publish(number, request_channel(org_id, number))
+
+    runner = jobs.build_runner(
+        settings, registry, jobs.JobContext(settings=settings, registry=registry, announce=announce)
+    )
 
     async def on_startup(app: Litestar) -> None:
         if manage_engine:
             await start_engine(engine, pool_max=settings.db_pool_max)
+        jobs.install(runner)
+        await runner.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        await runner.stop()
+        if jobs.current() is runner:
+            jobs.install(None)
         if manage_engine:
             await stop_engine(engine)
 
@@ -155,21 +183,26 @@ def create_app(
     )
     api_router = Router(
         path="/api/v1",
-        route_handlers=API_HANDLERS,
+        route_handlers=allow_uploads([*API_HANDLERS, *API_ATTACHMENT_HANDLERS], upload_limits),
         guards=[login_required, api_write_needs_token],
     )
     app_router = Router(
         path="/",
         route_handlers=[
             *ME_HANDLERS,
-            *REQUEST_HANDLERS,
+            *allow_uploads(REQUEST_HANDLERS, upload_limits),
+            *allow_uploads(ATTACHMENT_HANDLERS, upload_limits),
             *APPROVAL_HANDLERS,
+            *STEP_HANDLERS,
+            *EDIT_HANDLERS,
             *LIVE_HANDLERS,
             *WORK_HANDLERS,
             *FEEDBACK_HANDLERS,
             *SLA_HANDLERS,
             *NOTIFICATION_HANDLERS,
+            *NOTIFICATION_SETTINGS_HANDLERS,
             *DESK_HANDLERS,
+            *SUGGESTION_HANDLERS,
         ],
         guards=[login_required],
         include_in_schema=False,
@@ -194,6 +227,9 @@ def create_app(
             "permissions": permissions,
             "jinja": env,
             "services": collect_service_types(registry),
+            "storage": storage_from_settings(settings),
+            "upload_limits": upload_limits,
+            "jobs": runner,
             "audit_labels": {
                 action: label
                 for labels in registry.pm.hook.audit_action_labels()
@@ -226,7 +262,7 @@ def create_app(
         template_config=template_config,
         plugins=[
             FlashPlugin(FlashConfig(template_config=template_config)),
-            channels_plugin(settings),
+            channels,
         ],
         exception_handlers={
             HTTPException: http_exception_handler,
@@ -261,7 +297,21 @@ def create_app(
 def app_factory() -> Litestar:
     """Entry point for granian (``--factory web.app:app_factory``)."""
     logging.getLogger("houqin").setLevel(logging.INFO)
+    without_pydantic()
     return create_app()
 
 
-__all__ = ["app_factory", "create_app"]
+def without_pydantic() -> None:
+    """Keep pydantic out of a web worker: 8 MiB each (DESIGN §8 budgets memory).
+
+    Litestar adds its pydantic plugins whenever pydantic can be imported, and it can,
+    because Piccolo depends on it for tooling a web worker never runs. houqin's
+    handlers use msgspec and dataclasses only. Marking the module absent before the
+    app is built is Python's documented way (``sys.modules[name] = None``) to make an
+    import fail; the CLI and the tests keep pydantic.
+    """
+    if "pydantic" not in sys.modules:
+        sys.modules["pydantic"] = None  # type: ignore[assignment]
+
+
+__all__ = ["app_factory", "create_app", "without_pydantic"]

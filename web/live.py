@@ -19,6 +19,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from core.channels import REDIS_KEY_PREFIX, request_channel
 from core.config import Settings
 from core.lifecycle import inbox
 from web.auth import current_actor
@@ -32,15 +33,11 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         from redis.asyncio import Redis
 
         backend: Any = RedisChannelsPubSubBackend(
-            redis=Redis.from_url(settings.redis_url), key_prefix="houqin_channels"
+            redis=Redis.from_url(settings.redis_url), key_prefix=REDIS_KEY_PREFIX
         )
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
-
-
-def request_channel(org_id: int, number: str) -> str:
-    return f"request:{org_id}:{number}"
 
 
 def announce(request: Request[Any, Any, Any], org_id: int, number: str) -> None:

@@ -13,23 +13,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    pass_context,
+    select_autoescape,
+)
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
+from markupsafe import Markup, escape
 
 from core import i18n
+from core.default_plugin import APPROVALS_TAB
 from core.descriptors import NavItem
 from core.identity.actor import Actor
 from core.lifecycle.deadlines import urgency
 from core.lifecycle.feedback import tag_label
-from core.lifecycle.states import STATUS_TONE, status_label
+from core.lifecycle.states import STATUS_TONE, Status, status_label
 from core.plugins import PluginRegistry
 
 WEB_TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-STATIC_VERSION = "2"
+STATIC_VERSION = "5"
 
 
 def due_word(state: str) -> str:
@@ -50,12 +59,88 @@ def icon_sprite_url() -> str:
     return "/static/" + sprites[-1].relative_to(STATIC_DIR).as_posix()
 
 
+# Small pieces of markup on every row of every list are Python functions, not Jinja
+# macros: a macro call costs ~25 µs, and a page of 20 cards made ~80 of them.
+_TONE_ICON = {
+    "done": "circle-check",
+    "rejected": "x",
+    "waiting": "history",
+    "progress": "tool",
+    "muted": "x",
+}
+_STATUS_LABELS: dict[str, dict[str, str]] = {}
+
+
+def status_text(status: str) -> str:
+    """A status in the active language (the labels are worded once per language)."""
+    locale = i18n.get_locale()
+    labels = _STATUS_LABELS.get(locale)
+    if labels is None:
+        labels = {s.value: status_label(s, i18n.gettext) for s in Status}
+        _STATUS_LABELS[locale] = labels
+    return labels.get(status, status)
+
+
+def icon_markup(sprite: str) -> Any:
+    href = escape(sprite)
+
+    def icon(name: str, cls: str = "") -> Markup:
+        return Markup(  # noqa: S704 - every value is escaped
+            f'<svg class="icon {escape(cls)}" aria-hidden="true" focusable="false">'
+            f'<use href="{href}#i-{escape(name)}"></use></svg>'
+        )
+
+    return icon
+
+
+def status_chip_markup(icon: Any) -> Any:
+    def status_chip(status: str) -> Markup:
+        tone = STATUS_TONE.get(status, "muted")
+        chip = icon(_TONE_ICON.get(tone, "info-circle"))
+        return Markup(  # noqa: S704 - tone is ours, the rest is escaped
+            f'<span class="status status--{tone}">{chip}{escape(status_text(status))}</span>'
+        )
+
+    return status_chip
+
+
+@pass_context
+def page_gettext(context: Any, string: str, **variables: Any) -> str:
+    """``_()`` in templates: Jinja's newstyle gettext in one call instead of three.
+
+    Same results: the translation is markup when autoescaping (variables are escaped
+    into it) and is always a %-format string. Most strings have no variables: those
+    skip the formatting, whose only effect there is turning ``%%`` into ``%``.
+    """
+    rv: Any = i18n.gettext(string)
+    if context.eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - translations are ours, as in Jinja's newstyle
+    if variables:
+        return rv % variables
+    return rv.replace("%%", "%") if "%" in rv else rv
+
+
+class PageEnvironment(Environment):
+    """Jinja looks ``row.name`` up as an attribute first and as a key only after an
+    AttributeError; our rows are dicts, so every cell raised and caught an exception
+    (a desk queue of 50 rows: ~400 per page). Dicts are asked by key first here; a key
+    that is missing still falls back to the attribute (``mapping.items``)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def build_environment(registry: PluginRegistry, head_assets: Iterable[str]) -> Environment:
     plugin_loaders = {
         slug: FileSystemLoader(str(plugin.path / "templates"))
         for slug, plugin in registry.installed.items()
     }
-    env = Environment(
+    env = PageEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(WEB_TEMPLATES)), PrefixLoader(plugin_loaders)]),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],
@@ -66,6 +151,7 @@ def build_environment(registry: PluginRegistry, head_assets: Iterable[str]) -> E
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
+    env.globals["_"] = page_gettext
     env.filters["datetime"] = i18n.format_dt
     env.filters["reltime"] = i18n.format_relative
     env.filters["label"] = lambda label: label(i18n.gettext) if callable(label) else label
@@ -73,13 +159,15 @@ def build_environment(registry: PluginRegistry, head_assets: Iterable[str]) -> E
     env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
     env.globals["static_version"] = STATIC_VERSION
     env.globals["icon_sprite"] = icon_sprite_url()
+    env.globals["icon_markup"] = icon_markup(env.globals["icon_sprite"])
+    env.globals["status_chip_markup"] = status_chip_markup(env.globals["icon_markup"])
     env.globals["html_lang"] = i18n.html_lang
     env.globals["get_locale"] = i18n.get_locale
     env.globals["urgency"] = lambda due, done=None: urgency(due, done, datetime.now(UTC))
     env.globals["due_word"] = due_word
     env.globals["tag_label"] = lambda tag: tag_label(tag, i18n.gettext)
     env.globals["kind_label"] = lambda service, code: service.kind_label(code, i18n.gettext)
-    env.globals["status_label"] = lambda s: status_label(s, i18n.gettext)
+    env.globals["status_label"] = status_text
     env.globals["status_tone"] = lambda s: STATUS_TONE.get(s, "muted")
     env.globals["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
     registry.pm.hook.prepare_jinja_environment(env=env)
@@ -114,20 +202,41 @@ def split_navigation(items: list[NavItem]) -> tuple[list[NavItem], list[NavItem]
     return tabs, overflow + [i for i in items if not i.tab]
 
 
-async def unread_count(actor: Actor) -> int:
-    """Unread notifications, counted up to a cap (a badge never needs more)."""
+# Two capped counts in one statement: a badge never needs more than UNREAD_CAP + 1,
+# and every page pays one query for both, whatever the number of rows behind them.
+BADGE_SQL = (
+    "SELECT"
+    " (SELECT COUNT(*) FROM (SELECT 1 FROM core_notification"
+    ' WHERE org = {} AND "user" = {} AND read_at IS NULL LIMIT {}) AS n) AS unread,'
+    " (SELECT COUNT(*) FROM (SELECT 1 FROM core_approval_task"
+    ' WHERE org = {} AND "user" = {} AND open = {} LIMIT {}) AS a) AS approvals'
+)
+
+
+async def badge_counts(actor: Actor) -> tuple[int, int]:
+    """Unread notifications and open approval tasks of the actor, each capped."""
     from core.tables import Notification
 
-    rows = await (
-        Notification.select(Notification.id)
-        .where(
-            (Notification.org == actor.org_id)
-            & (Notification.user == actor.user_id)
-            & Notification.read_at.is_null()
-        )
-        .limit(UNREAD_CAP + 1)
+    cap = UNREAD_CAP + 1
+    rows = await Notification.raw(
+        BADGE_SQL, actor.org_id, actor.user_id, cap, actor.org_id, actor.user_id, True, cap
     )
-    return len(rows)
+    row = rows[0] if rows else {}
+    return int(row.get("unread") or 0), int(row.get("approvals") or 0)
+
+
+def with_approvals_tab(nav: list[NavItem], waiting: int) -> list[NavItem]:
+    """Anyone with approval tasks open gets the approvals tab, approver role or not."""
+    if waiting and not any(item.key == APPROVALS_TAB.key for item in nav):
+        nav = sorted([*nav, APPROVALS_TAB], key=lambda item: (item.order, item.key))
+    return nav
+
+
+async def _badges(actor: Actor) -> tuple[int, int]:
+    # Normally loaded with the actor (one statement per request); counted here if not.
+    if actor.unread is not None and actor.approvals_waiting is not None:
+        return actor.unread, actor.approvals_waiting
+    return await badge_counts(actor)
 
 
 async def render(
@@ -140,17 +249,19 @@ async def render(
 ) -> Template:
     """Render a page; an htmx request asking for ``block`` gets only that block."""
     actor: Actor | None = request.scope.get("user")
-    nav = navigation(request, actor)
-    tabs, more = split_navigation(nav)
     partial = bool(
         block and request.headers.get("hx-request") and not request.headers.get("hx-boosted")
     )
+    unread, waiting = await _badges(actor) if actor is not None and not partial else (0, 0)
+    nav = with_approvals_tab(navigation(request, actor), waiting)
+    tabs, more = split_navigation(nav)
     ctx = {
         "actor": actor,
         "nav": nav,
         "tabs": tabs,
         "more": more,
-        "unread": await unread_count(actor) if actor is not None and not partial else 0,
+        "unread": unread,
+        "approvals_waiting": waiting,
         "current_path": request.url.path,
         "settings": request.app.state.settings,
         **(context or {}),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
 
@@ -24,6 +25,14 @@ class Actor:
     permissions: frozenset[str]
     enabled_plugins: frozenset[str]
     via_token: bool = False
+    # The plugin hook callers of this actor's organisation (``PluginRegistry.hooks`` of
+    # ``enabled_plugins``), so core code acting for the actor (approval facts) reaches
+    # exactly the plugins the organisation has switched on. None outside the app.
+    hooks: Any = field(default=None, compare=False, repr=False)
+    # Badge counts when the actor was loaded (capped): unread notifications, open
+    # approval tasks. None when loaded without them.
+    unread: int | None = field(default=None, compare=False)
+    approvals_waiting: int | None = field(default=None, compare=False)
 
     @property
     def roles(self) -> frozenset[str]:

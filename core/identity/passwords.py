@@ -6,13 +6,24 @@ functions run it in a worker thread instead of stalling every request on the loo
 
 from __future__ import annotations
 
+from functools import cache
+
 from anyio import to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the login is unknown, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("houqin-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the login is unknown, so both paths cost the same time.
+
+    Made on first use, not at import: a hash costs ~0.4 s, paid by every process that
+    imports this module (web workers, CLI commands, tests) whether it logs anyone in.
+    """
+    return _hasher.hash("houqin-timing-equaliser")
+
 
 MIN_LENGTH = 8
 
@@ -23,7 +34,7 @@ def hash_password_blocking(password: str) -> str:
 
 def _verify(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -23,6 +23,33 @@ from core.tables import (
 )
 
 TOKEN_PREFIX = "hq_"  # noqa: S105 - a marker, not a secret
+UNREAD_CAP = 99  # the badge shows "99+" past this; never count further
+
+# The actor of every request in one statement (user, organisation, grants, plugin
+# switches, and the two badge counts: unread notifications and open approval tasks,
+# each up to the cap). Roles, scopes and plugin slugs are
+# identifiers ([a-z0-9_]), so "," ":" and "=" are safe separators.
+_ACTOR_SQL_TEMPLATE = """
+SELECT u.id, u.org AS org_id, o.slug AS org_slug, o.name AS org_name,
+       o.brand_colour, o.default_locale AS org_locale, o.time_zone,
+       u.login, u.display_name, u.locale, u.department AS department_id,
+       (SELECT {agg}(g.role || ':' || g.scope, ',') FROM core_role_grant g
+         WHERE g.org = u.org AND g."user" = u.id) AS grants,
+       (SELECT {agg}(p.slug || '=' || (CASE WHEN p.enabled THEN '1' ELSE '0' END), ',')
+          FROM core_plugin_setting p WHERE p.org = u.org) AS plugins,
+       (SELECT count(*) FROM (SELECT 1 FROM core_notification n
+         WHERE n.org = u.org AND n."user" = u.id AND n.read_at IS NULL
+         LIMIT {cap}) AS unread_rows) AS unread,
+       (SELECT count(*) FROM (SELECT 1 FROM core_approval_task t
+         WHERE t.org = u.org AND t."user" = u.id AND t.open
+         LIMIT {cap}) AS task_rows) AS approvals_waiting
+  FROM core_user u JOIN core_organisation o ON o.id = u.org
+ WHERE u.id = {{}} AND u.is_active
+"""
+_ACTOR_SQL = {
+    False: _ACTOR_SQL_TEMPLATE.format(agg="group_concat", cap=UNREAD_CAP + 1),
+    True: _ACTOR_SQL_TEMPLATE.format(agg="string_agg", cap=UNREAD_CAP + 1),
+}
 
 
 def now() -> datetime:
@@ -34,7 +61,10 @@ async def enabled_plugins(org_id: int, registry: PluginRegistry) -> frozenset[st
     rows = await PluginSetting.select(PluginSetting.slug, PluginSetting.enabled).where(
         PluginSetting.org == org_id
     )
-    explicit = {row["slug"]: row["enabled"] for row in rows}
+    return _enabled_from({row["slug"]: row["enabled"] for row in rows}, registry)
+
+
+def _enabled_from(explicit: dict[str, bool], registry: PluginRegistry) -> frozenset[str]:
     return frozenset(
         slug
         for slug, plugin in registry.installed.items()
@@ -61,32 +91,25 @@ async def load_actor(
     *,
     via_token: bool = False,
 ) -> Actor | None:
-    """Load an active user with organisation, grants and enabled plugins: three queries."""
-    row = (
-        await User.select(
-            User.id,
-            User.org.id.as_alias("org_id"),
-            User.org.slug.as_alias("org_slug"),
-            User.org.name.as_alias("org_name"),
-            User.org.brand_colour.as_alias("brand_colour"),
-            User.org.default_locale.as_alias("org_locale"),
-            User.org.time_zone.as_alias("time_zone"),
-            User.login,
-            User.display_name,
-            User.locale,
-            User.department.id.as_alias("department_id"),
-        )
-        .where((User.id == user_id) & (User.is_active.eq(True)))
-        .first()
-    )
-    if row is None:
+    """Load an active user with organisation, grants, enabled plugins and the unread
+    notification count (capped for the badge), in one statement: it runs on every
+    request, so it is plain SQL rather than three ORM queries (see docs/performance.md).
+    """
+    engine = User._meta.db
+    rows = await User.raw(_ACTOR_SQL[engine.engine_type == "postgres"], user_id)
+    if not rows:
         return None
+    row = rows[0]
     grants = frozenset(
-        (g["role"], g["scope"])
-        for g in await RoleGrant.select(RoleGrant.role, RoleGrant.scope).where(
-            RoleGrant.user == user_id
-        )
+        tuple(g.split(":", 1))
+        for g in (row["grants"] or "").split(",")
+        if g  # type: ignore[misc]
     )
+    explicit = {
+        slug: flag == "1"
+        for slug, _, flag in (p.partition("=") for p in (row["plugins"] or "").split(",") if p)
+    }
+    enabled = _enabled_from(explicit, registry)
     return Actor(
         user_id=row["id"],
         org_id=row["org_id"],
@@ -101,8 +124,11 @@ async def load_actor(
         department_id=row["department_id"],
         grants=grants,
         permissions=permissions.resolve(grants),
-        enabled_plugins=await enabled_plugins(row["org_id"], registry),
+        enabled_plugins=enabled,
         via_token=via_token,
+        hooks=registry.hooks(enabled),
+        unread=row["unread"],
+        approvals_waiting=row["approvals_waiting"],
     )
 
 

@@ -202,6 +202,29 @@ class RequestFacts:
 
 
 @dataclass(frozen=True)
+class ApprovalSubject:
+    """The request as the ``approval_facts`` hook sees it (its generic fields).
+
+    Handed to plugins when core routes a request: at submit, on an edit that may need
+    approval again, and in the admin's rule tester (``request_id`` None, number
+    ``"test"``). A plugin answers only for its own ``service`` and may look up its own
+    detail rows by ``request_id``; it must not change anything.
+    """
+
+    org_id: int
+    request_id: int | None
+    number: str
+    service: str
+    kind: str
+    title: str
+    amount: Decimal | None
+    requester_id: int
+    department_id: int | None
+    location: str = ""
+    priority: str = "normal"
+
+
+@dataclass(frozen=True)
 class Decision:
     """The outcome of routing, stored with the request (and compared on edit)."""
 
@@ -209,6 +232,19 @@ class Decision:
     rule_id: int | None  # None = no rule matched → default auto
     steps: tuple[Step, ...]
     sampled: bool = False  # filing: picked for post-audit
+
+
+def storable_facts(facts: Mapping[str, object] | None) -> dict[str, object]:
+    """Plugin facts as JSON keeps them, so a later re-routing sees the same values.
+
+    Text, numbers and booleans stay as they are (booleans must stay booleans: rules
+    compare them case-insensitively); anything else is kept as its text.
+    """
+    out: dict[str, object] = {}
+    for name, value in (facts or {}).items():
+        ok = value is None or isinstance(value, bool | int | float | str)
+        out[str(name)] = value if ok else str(value)
+    return out
 
 
 # --------------------------------------------------------------------------- matching

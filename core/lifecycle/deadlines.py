@@ -62,9 +62,13 @@ async def pauses_of(org_id: int, request_id: int) -> list[tuple[datetime, dateti
     return pauses
 
 
-async def schedule(org_id: int, request_id: int) -> None:
-    """(Re)compute a request's response and resolution due times."""
-    row = (
+async def schedule(org_id: int, request_id: int, *, new: dict[str, Any] | None = None) -> None:
+    """(Re)compute a request's response and resolution due times.
+
+    ``new`` is the submit's own knowledge of a request just created (service,
+    priority, submitted_at): no need to read it back, and it has no pauses yet.
+    """
+    row = new or (
         await ServiceRequest.select(
             ServiceRequest.service, ServiceRequest.priority, ServiceRequest.submitted_at
         )
@@ -77,7 +81,7 @@ async def schedule(org_id: int, request_id: int) -> None:
     if policy is None:
         return
     calendar = await calendar_of(org_id)
-    pauses = await pauses_of(org_id, request_id)
+    pauses = [] if new else await pauses_of(org_id, request_id)
     start = row["submitted_at"]
     await ServiceRequest.update(
         {

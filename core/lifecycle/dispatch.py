@@ -136,8 +136,11 @@ async def assign(
     return status
 
 
-async def auto_dispatch(org_id: int, request_id: int) -> int | None:
-    """Dispatch an approved request by its team's strategy; the assignee, or None."""
+async def auto_dispatch(org_id: int, request_id: int, *, new: bool = False) -> int | None:
+    """Dispatch an approved request by its team's strategy; the assignee, or None.
+
+    ``new``: the request was created in this transaction, so nobody has declined it yet.
+    """
     row = (
         await ServiceRequest.select(
             ServiceRequest.service, ServiceRequest.kind, ServiceRequest.status
@@ -150,7 +153,7 @@ async def auto_dispatch(org_id: int, request_id: int) -> int | None:
     team = await team_for(org_id, row["service"], row["kind"])
     if team is None:
         return None
-    excluded = await decliners(org_id, request_id)
+    excluded = set() if new else await decliners(org_id, request_id)
     chosen = pick(team["strategy"], await candidates(org_id, team["id"], excluded), row["kind"])
     if chosen is None:
         await ServiceRequest.update({ServiceRequest.team_id: team["id"]}).where(

@@ -1,8 +1,9 @@
 """In-app notifications: who hears about what, written in the same transaction.
 
 The text is not stored: each notification keeps a kind and the request, and is worded
-in the reader's language when shown. Other channels (e-mail, push, chat) will hang
-off the ``deliver_notification`` hook.
+in the reader's language when shown. Other channels (e-mail, plugins' chat or push)
+get delivery rows in the same transaction (``core.notifications.outbox``), sent later
+by a job through the ``deliver_notification`` hook.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ async def notify(
     """One notification per user (never to the actor themself)."""
     recipients = sorted({u for u in users if u and u != actor_id})
     if recipients:
-        await Notification.insert(
+        rows = await Notification.insert(
             *[Notification(org=org_id, user=u, request=request_id, kind=kind) for u in recipients]
-        )
+        ).returning(Notification.id, Notification.user)
+        from core.notifications.outbox import plan_deliveries
+
+        await plan_deliveries(org_id, kind, [(row["id"], row["user"]) for row in rows])
 
 
 async def notify_status(

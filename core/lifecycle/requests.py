@@ -9,18 +9,21 @@ the meantime (version check); both write a :class:`RequestEvent`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.attachments import PreparedFile, record, staged
 from core.db import write_transaction
 from core.descriptors import ServiceType
 from core.identity.actor import Actor
 from core.identity.roles import AUDITOR, DISPATCHER, ORG_ADMIN
+from core.lifecycle.approvals import storable_facts
 from core.lifecycle.states import Action, IllegalTransition, Status, next_status
+from core.storage import Storage
 from core.tables import (
     ApprovalTask,
     IdempotencyKey,
@@ -64,7 +67,8 @@ def now() -> datetime:
 async def allocate_number(org_id: int, prefix: str, when: datetime, time_zone: str) -> str:
     """Next number for the organisation's local day: ``PREFIX-YYYYMMDD-NNNN``.
 
-    Call inside the submit transaction: the counter row stays locked until commit.
+    One atomic upsert: concurrent callers always get distinct numbers. Called on its
+    own (autocommit) so the counter row is locked only for this statement.
     """
     day = when.astimezone(ZoneInfo(time_zone)).strftime("%Y%m%d")
     rows = await RequestCounter.raw(
@@ -88,26 +92,39 @@ async def submit(
     requester_id: int | None = None,
     department_id: int | None = None,
     facts: Mapping[str, object] | None = None,
+    attachments: Sequence[PreparedFile] = (),
+    storage: Storage | None = None,
 ) -> Submitted:
     """Create a request (and its first events) once per idempotency key, and route it.
 
     ``requester_id`` differs from the actor when the desk submits on someone's behalf.
     Approval routing runs in the same transaction (so a request never waits in
     "submitted"): auto and filing approve at once, a chain opens its first step.
-    ``facts`` are plugin-supplied facts that approval rules may test.
+    ``facts`` are plugin-supplied facts that approval rules may test; they are kept
+    on the first event so an edit is re-routed with them, and merged with what the
+    organisation's plugins answer to the ``approval_facts`` hook.
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
+    if attachments and storage is None:
+        raise ValueError("attachments need a storage")
     requester = requester_id or actor.user_id
     engine = ServiceRequest._meta.db
     if idempotency_key:
         found = await _replayed(actor, idempotency_key)
         if found is not None:
             return found
+    # The number is taken by one statement of its own, before the transaction: the
+    # counter row stays locked for that statement only, not while the request is routed,
+    # scheduled and dispatched (which serialised concurrent submits: p99 0.5 s under
+    # `make bench`). A submit that fails after this leaves a gap in the day's numbers;
+    # numbers are unique, not gapless.
+    moment = now()
+    number = await allocate_number(actor.org_id, service.prefix, moment, actor.time_zone)
     try:
-        async with write_transaction(engine):
-            moment = now()
-            number = await allocate_number(actor.org_id, service.prefix, moment, actor.time_zone)
+        # Files (from core.attachments.prepare) are stored first and deleted again if
+        # the transaction that records them fails: nothing of a failed submit remains.
+        async with staged(storage, attachments) as stored, write_transaction(engine):
             row = (
                 await ServiceRequest.insert(
                     ServiceRequest(
@@ -139,27 +156,45 @@ async def submit(
                     actor=actor.user_id,
                     kind="status",
                     to_status=Status.SUBMITTED.value,
-                    data={"channel": channel},
+                    data={"channel": channel} | ({"facts": storable_facts(facts)} if facts else {}),
                     created_at=moment,
                 )
             )
+            await record(actor.org_id, request_id, actor.user_id, stored, moment)
             department = department_id if requester_id else actor.department_id
             if service.uses_approval:
+                from core.lifecycle.approvals import ApprovalSubject
                 from core.lifecycle.routing import RequestFactsLoader, route
 
-                loader = RequestFactsLoader(
-                    actor.org_id, service.slug, data, requester, department, facts
+                subject = ApprovalSubject(
+                    org_id=actor.org_id,
+                    request_id=request_id,
+                    number=number,
+                    service=service.slug,
+                    kind=data.kind,
+                    title=data.title,
+                    amount=data.amount,
+                    requester_id=requester,
+                    department_id=department,
+                    location=data.location,
+                    priority=data.priority,
                 )
-                await route(actor, request_id, number, loader)
+                await route(
+                    actor, request_id, number, RequestFactsLoader(subject, actor.hooks, facts)
+                )
             else:
                 await transition(None, actor.org_id, request_id, Action.AUTO_APPROVE)
             from core.lifecycle.deadlines import schedule
 
-            await schedule(actor.org_id, request_id)
+            await schedule(
+                actor.org_id,
+                request_id,
+                new={"service": service.slug, "priority": data.priority, "submitted_at": moment},
+            )
             if service.uses_dispatch:
                 from core.lifecycle.dispatch import auto_dispatch
 
-                await auto_dispatch(actor.org_id, request_id)
+                await auto_dispatch(actor.org_id, request_id, new=True)
             if idempotency_key:
                 await IdempotencyKey.insert(
                     IdempotencyKey(
@@ -174,6 +209,7 @@ async def submit(
         if idempotency_key and (found := await _replayed(actor, idempotency_key)) is not None:
             return found
         raise
+    await _deliver_soon(actor.org_id)
     return Submitted(request_id, number, True)
 
 
@@ -218,6 +254,24 @@ def visible_to(actor: Actor) -> Any:
     return where & mine
 
 
+async def row_for_change(
+    org_id: int, request_id: int, expected_version: int | None, *columns: Any
+) -> dict[str, Any]:
+    """Read a request about to be changed (inside the caller's transaction), with its
+    version; ``LookupError`` when it is not in the organisation, :class:`Conflict`
+    when it changed since ``expected_version``."""
+    row = (
+        await ServiceRequest.select(*columns, ServiceRequest.version)
+        .where((ServiceRequest.id == request_id) & (ServiceRequest.org == org_id))
+        .first()
+    )
+    if row is None:
+        raise LookupError(request_id)
+    if expected_version is not None and row["version"] != expected_version:
+        raise Conflict(request_id)
+    return row
+
+
 async def transition(
     actor: Actor | None,
     org_id: int,
@@ -237,20 +291,14 @@ async def transition(
     """
     engine = ServiceRequest._meta.db
     async with write_transaction(engine):
-        row = (
-            await ServiceRequest.select(
-                ServiceRequest.status,
-                ServiceRequest.version,
-                ServiceRequest.requester,
-                ServiceRequest.assignee,
-            )
-            .where((ServiceRequest.id == request_id) & (ServiceRequest.org == org_id))
-            .first()
+        row = await row_for_change(
+            org_id,
+            request_id,
+            expected_version,
+            ServiceRequest.status,
+            ServiceRequest.requester,
+            ServiceRequest.assignee,
         )
-        if row is None:
-            raise LookupError(request_id)
-        if expected_version is not None and row["version"] != expected_version:
-            raise Conflict(request_id)
         current = Status(row["status"])
         target = next_status(current, action)
         moment = now()
@@ -305,7 +353,16 @@ async def transition(
             from core.lifecycle.deadlines import schedule
 
             await schedule(org_id, request_id)
+    await _deliver_soon(org_id)
     return target
+
+
+async def _deliver_soon(org_id: int) -> None:
+    """After commit: send the e-mails (and other channels) of this change now rather
+    than at the next minute's sweep. Skipped inside an enclosing transaction."""
+    from core.notifications.outbox import deliver_soon
+
+    await deliver_soon(org_id)
 
 
 __all__ = [
@@ -316,6 +373,7 @@ __all__ = [
     "NewRequest",
     "Submitted",
     "allocate_number",
+    "row_for_change",
     "submit",
     "transition",
     "visible_to",

@@ -8,6 +8,7 @@ write happens inside the caller's transaction, so a request is never half-routed
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from core.identity.actor import Actor
 from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
 from core.lifecycle.approvals import (
+    ApprovalSubject,
     Assignment,
     Decision,
     OrgDirectory,
@@ -46,6 +48,11 @@ from core.tables import (
 
 class NotYourStep(Exception):
     """The step is not waiting for this person (already decided, or not theirs)."""
+
+
+# Step rows of a chain that an edit replaced keep their history under this status;
+# every read of "the chain" leaves them out (DESIGN §9: approvals can't be bypassed).
+SUPERSEDED = "superseded"
 
 
 def step_from_dict(data: Mapping[str, Any]) -> Step:
@@ -104,8 +111,13 @@ async def department_parents(org_id: int) -> dict[int, int | None]:
     return {r["id"]: r["parent"] for r in rows}
 
 
-async def load_directory(org_id: int) -> OrgDirectory:
-    """What step resolution needs: four small indexed reads of one organisation."""
+async def load_directory(org_id: int, today: date) -> OrgDirectory:
+    """What step resolution needs: four small indexed reads of one organisation.
+
+    ``today`` is the organisation's local date (:func:`local_today`), the same day step
+    resolution tests delegations against: filtering by the server's date instead would
+    drop a delegation still running in the organisation's time zone.
+    """
     departments = await Department.select(
         Department.id, Department.parent, Department.head_user_id
     ).where(Department.org == org_id)
@@ -120,7 +132,7 @@ async def load_directory(org_id: int) -> OrgDirectory:
             admins.setdefault(g["scope"], set()).add(g["user"])
     delegations = await Delegation.select(
         Delegation.delegator, Delegation.delegate, Delegation.starts, Delegation.ends
-    ).where((Delegation.org == org_id) & (Delegation.ends >= date.today()))
+    ).where((Delegation.org == org_id) & (Delegation.ends >= today))
     return OrgDirectory(
         department_parents={d["id"]: d["parent"] for d in departments},
         department_heads={d["id"]: d["head_user_id"] for d in departments},
@@ -133,26 +145,53 @@ async def load_directory(org_id: int) -> OrgDirectory:
     )
 
 
+async def plugin_facts(
+    hooks: Any, subject: ApprovalSubject, extra: Mapping[str, object] | None = None
+) -> dict[str, object]:
+    """The ``approval_facts`` answers of the organisation's enabled plugins, merged.
+
+    ``hooks`` is the organisation's subset of hook callers (``actor.hooks``); None (a
+    script without the app) asks nobody. Answers may be awaitables. Between two
+    answers naming the same fact the first wins; ``extra`` (what the submitting code
+    passed to ``submit``) wins over every hook answer, because that code has just
+    validated the form the facts come from.
+    """
+    facts: dict[str, object] = {}
+    if hooks is not None:
+        for answer in hooks.approval_facts(request=subject):
+            if inspect.isawaitable(answer):
+                answer = await answer
+            if answer is None:
+                continue
+            if not isinstance(answer, Mapping):
+                raise TypeError(
+                    f"approval_facts must return a mapping or None, not {type(answer).__name__}"
+                )
+            for name, value in answer.items():
+                facts.setdefault(str(name), value)
+    facts.update(extra or {})
+    return facts
+
+
 async def facts_for(
-    org_id: int,
-    service: str,
-    kind: str,
-    amount: Decimal | None,
-    requester_id: int,
-    department_id: int | None,
+    subject: ApprovalSubject,
+    *,
+    hooks: Any = None,
     extra: Mapping[str, object] | None = None,
 ) -> RequestFacts:
+    """Everything routing may test about one request: its fields, the requester's roles
+    and the plugin facts (:func:`plugin_facts`)."""
     roles = await RoleGrant.select(RoleGrant.role).where(
-        (RoleGrant.org == org_id) & (RoleGrant.user == requester_id)
+        (RoleGrant.org == subject.org_id) & (RoleGrant.user == subject.requester_id)
     )
     return RequestFacts(
-        service=service,
-        kind=kind,
-        amount=amount,
-        department_id=department_id,
-        requester_id=requester_id,
+        service=subject.service,
+        kind=subject.kind,
+        amount=subject.amount,
+        department_id=subject.department_id,
+        requester_id=subject.requester_id,
         requester_roles=frozenset(r["role"] for r in roles),
-        facts=dict(extra or {}),
+        facts=await plugin_facts(hooks, subject, extra),
     )
 
 
@@ -160,27 +199,47 @@ class RequestFactsLoader:
     """The facts of a new request, gathered only if some rule needs them."""
 
     def __init__(
-        self,
-        org_id: int,
-        service: str,
-        data: Any,
-        requester_id: int,
-        department_id: int | None,
-        extra: Mapping[str, object] | None,
+        self, subject: ApprovalSubject, hooks: Any, extra: Mapping[str, object] | None
     ) -> None:
-        self.org_id, self.service, self.data = org_id, service, data
-        self.requester_id, self.department_id, self.extra = requester_id, department_id, extra
+        self.subject, self.hooks, self.extra = subject, hooks, extra
+
+    @property
+    def service(self) -> str:
+        return self.subject.service
 
     async def __call__(self) -> RequestFacts:
-        return await facts_for(
-            self.org_id,
-            self.service,
-            self.data.kind,
-            self.data.amount,
-            self.requester_id,
-            self.department_id,
-            self.extra,
-        )
+        return await facts_for(self.subject, hooks=self.hooks, extra=self.extra)
+
+
+SUBJECT_COLUMNS = (
+    ServiceRequest.id,
+    ServiceRequest.number,
+    ServiceRequest.service,
+    ServiceRequest.kind,
+    ServiceRequest.title,
+    ServiceRequest.amount,
+    ServiceRequest.requester,
+    ServiceRequest.department,
+    ServiceRequest.location,
+    ServiceRequest.priority,
+)
+
+
+def subject_of(org_id: int, row: Mapping[str, Any]) -> ApprovalSubject:
+    """The hook's view of a stored request (a row holding :data:`SUBJECT_COLUMNS`)."""
+    return ApprovalSubject(
+        org_id=org_id,
+        request_id=row["id"],
+        number=row["number"],
+        service=row["service"],
+        kind=row["kind"],
+        title=row["title"],
+        amount=None if row["amount"] is None else Decimal(str(row["amount"])),
+        requester_id=row["requester"],
+        department_id=row["department"],
+        location=row["location"],
+        priority=row["priority"],
+    )
 
 
 def local_today(time_zone: str) -> date:
@@ -226,15 +285,45 @@ async def route(
         data=data,
         changes={ServiceRequest.approval_mode: decision.mode},
     )
+    await open_chain(actor.org_id, request_id, decision.steps, facts, actor.time_zone, start=0)
+    return decision
+
+
+async def open_chain(
+    org_id: int,
+    request_id: int,
+    steps: tuple[Step, ...],
+    facts: RequestFacts,
+    time_zone: str,
+    *,
+    start: int | None = None,
+) -> bool:
+    """Store a chain's steps and open the first one someone can decide.
+
+    Positions continue after any earlier (superseded) chain of the request, so the
+    unique (org, request, position) index holds when an edit starts a new chain
+    (``start=0`` skips the look-up for a new request). Returns True when a step waits
+    for someone, False when the request is approved.
+    """
+    if start is None:
+        last = (
+            await ApprovalStep.select(ApprovalStep.position)
+            .where((ApprovalStep.org == org_id) & (ApprovalStep.request == request_id))
+            .order_by(ApprovalStep.position, ascending=False)
+            .first()
+        )
+        start = 0 if last is None else last["position"] + 1
     await ApprovalStep.insert(
         *[
-            ApprovalStep(org=actor.org_id, request=request_id, position=i, spec=step_to_dict(step))
-            for i, step in enumerate(decision.steps)
+            ApprovalStep(
+                org=org_id, request=request_id, position=start + i, spec=step_to_dict(step)
+            )
+            for i, step in enumerate(steps)
         ]
     )
-    directory = await load_directory(actor.org_id)
-    await _activate_next(actor.org_id, request_id, facts, directory, local_today(actor.time_zone))
-    return decision
+    today = local_today(time_zone)
+    directory = await load_directory(org_id, today)
+    return await _activate_next(org_id, request_id, facts, directory, today)
 
 
 async def _fallback(org_id: int, requester_id: int, directory: OrgDirectory) -> Assignment | None:
@@ -312,6 +401,19 @@ async def decide_step(
         )
         if task is None:
             raise NotYourStep(step_id)
+        # Claim this person's own open task first: if an admin has just passed the step
+        # to someone else (reassign closes the old tasks), this finds it closed.
+        claimed = (
+            await ApprovalTask.update({ApprovalTask.open: False})
+            .where(
+                (ApprovalTask.id == task["id"])
+                & (ApprovalTask.org == actor.org_id)
+                & ApprovalTask.open.eq(True)
+            )
+            .returning(ApprovalTask.id)
+        )
+        if not claimed:
+            raise NotYourStep(step_id)
         step = (
             await ApprovalStep.select(ApprovalStep.on_behalf_of)
             .where(ApprovalStep.id == step_id)
@@ -360,28 +462,16 @@ async def decide_step(
             )
             return rejected, task["number"]
         req = (
-            await ServiceRequest.select(
-                ServiceRequest.service,
-                ServiceRequest.kind,
-                ServiceRequest.amount,
-                ServiceRequest.requester,
-                ServiceRequest.department,
-            )
-            .where(ServiceRequest.id == request_id)
+            await ServiceRequest.select(*SUBJECT_COLUMNS)
+            .where((ServiceRequest.id == request_id) & (ServiceRequest.org == actor.org_id))
             .first()
         )
-        facts = await facts_for(
-            actor.org_id,
-            req["service"],
-            req["kind"],
-            None if req["amount"] is None else Decimal(str(req["amount"])),
-            req["requester"],
-            req["department"],
-        )
-        directory = await load_directory(actor.org_id)
-        pending = await _activate_next(
-            actor.org_id, request_id, facts, directory, local_today(actor.time_zone)
-        )
+        # Step resolution looks at the requester and department, never at plugin facts,
+        # so the plugins are not asked again for every decision.
+        facts = await facts_for(subject_of(actor.org_id, req))
+        today = local_today(actor.time_zone)
+        directory = await load_directory(actor.org_id, today)
+        pending = await _activate_next(actor.org_id, request_id, facts, directory, today)
         if not pending:
             from core.lifecycle.dispatch import auto_dispatch
 
@@ -423,7 +513,11 @@ async def approval_chain(org_id: int, request_id: int) -> list[dict[str, Any]]:
             ApprovalStep.decided_at,
             ApprovalStep.decided_by.display_name.as_alias("decided_by_name"),
         )
-        .where((ApprovalStep.org == org_id) & (ApprovalStep.request == request_id))
+        .where(
+            (ApprovalStep.org == org_id)
+            & (ApprovalStep.request == request_id)
+            & (ApprovalStep.status != SUPERSEDED)
+        )
         .order_by(ApprovalStep.position)
         .output(load_json=True)
     )
@@ -431,11 +525,15 @@ async def approval_chain(org_id: int, request_id: int) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "SUPERSEDED",
     "NotYourStep",
     "approval_chain",
     "decide_step",
     "facts_for",
     "load_directory",
     "open_approvals",
+    "open_chain",
+    "plugin_facts",
     "route",
+    "subject_of",
 ]

@@ -39,6 +39,7 @@ class Action(StrEnum):
     CLOSE = "close"  # requester confirms or rates, or auto-close
     REOPEN = "reopen"
     CANCEL = "cancel"
+    REAPPROVE = "reapprove"  # system: an edit needs approval again (DESIGN §9)
 
 
 S, A = Status, Action
@@ -67,10 +68,19 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.RESOLVED, A.REOPEN): S.REOPENED,
     (S.REOPENED, A.START): S.IN_PROGRESS,
     (S.REOPENED, A.ASSIGN): S.ASSIGNED,
+    # An edit before work starts that a stricter rule would catch goes back to approval;
+    # an assignment is withdrawn (nothing is worked on before approval completes).
+    (S.SUBMITTED, A.REAPPROVE): S.PENDING_APPROVAL,
+    (S.PENDING_APPROVAL, A.REAPPROVE): S.PENDING_APPROVAL,
+    (S.APPROVED, A.REAPPROVE): S.PENDING_APPROVAL,
+    (S.ASSIGNED, A.REAPPROVE): S.PENDING_APPROVAL,
 }
 
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.CANCELLED})
 OPEN = frozenset(Status) - TERMINAL - {S.RESOLVED}
+# Statuses in which the requester (or the desk for them) may still edit the request:
+# work has not started, so an edit can still be sent back to approval.
+EDITABLE = frozenset({S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED})
 # Statuses during which the SLA clock does not run.
 PAUSED = frozenset({S.ON_HOLD})
 

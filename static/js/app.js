@@ -8,6 +8,7 @@
  *   form[data-confirm]    confirm() before submitting (also stops htmx)
  *   [data-autosubmit]     select/checkbox: submit its form on change
  *   button[data-copy]     copy text of #<data-copy>; show data-copied for 2 s
+ *   input[data-file-preview]  preview chosen files in the list it names
  *   html.is-offline       set while the browser is offline
  */
 (function () {
@@ -171,6 +172,53 @@
       }, COPIED_DELAY);
     }).catch(function () {
       /* nothing sensible to do; leave the button unchanged */
+    });
+  });
+
+  /* ---- file picker preview ------------------------------------------- */
+  // input[type=file][data-file-preview=<list id>]: show what was chosen (images as
+  // thumbnails from blob: URLs, which the CSP allows) and flag files over
+  // data-max-bytes before anything is sent. The server checks everything again.
+  document.addEventListener('change', function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== 'file' || !input.dataset.filePreview) {
+      return;
+    }
+    var list = document.getElementById(input.dataset.filePreview);
+    if (!list) {
+      return;
+    }
+    Array.prototype.forEach.call(list.querySelectorAll('img'), function (img) {
+      URL.revokeObjectURL(img.src);
+    });
+    list.replaceChildren();
+    var max = parseInt(input.dataset.maxBytes || '0', 10);
+    Array.prototype.forEach.call(input.files || [], function (file) {
+      var item = document.createElement('li');
+      item.className = 'file-picker__item';
+      if (/^image\//.test(file.type)) {
+        var img = document.createElement('img');
+        img.alt = '';
+        img.src = URL.createObjectURL(file);
+        item.appendChild(img);
+      } else {
+        var doc = document.createElement('span');
+        doc.className = 'file-picker__doc';
+        doc.textContent = (file.name.split('.').pop() || '').toUpperCase().slice(0, 4);
+        item.appendChild(doc);
+      }
+      var name = document.createElement('span');
+      name.className = 'file-picker__name';
+      name.textContent = file.name;
+      item.appendChild(name);
+      if (max && file.size > max) {
+        item.classList.add('is-too-large');
+        var warn = document.createElement('span');
+        warn.className = 'file-picker__warn';
+        warn.textContent = input.dataset.tooLarge || '';
+        item.appendChild(warn);
+      }
+      list.appendChild(item);
     });
   });
 

@@ -1,9 +1,10 @@
 """The floor: bare Litestar + Jinja + the raw driver (asyncpg / aiosqlite), no ORM, no auth.
 
-It runs the same queries as houqin's inbox, detail and submit (same tables, same rows
-written) and renders pages of about the same size with the same markup, for a fixed
-user and organisation given in the environment. What houqin costs above this is the
-price of its ORM, sessions, CSRF, actor loading, middleware and plugin hooks.
+It runs the same queries as houqin's inbox, detail, desk queue and submit (same tables,
+same rows written) and renders pages of about the same size with the same markup, for a
+fixed user and organisation given in the environment (the queue's team comes in the URL,
+as in houqin). What houqin costs above this is the price of its ORM, sessions, CSRF,
+actor loading, middleware and plugin hooks.
 
     BENCH_FLOOR_DATABASE_URL=postgresql://… BENCH_FLOOR_ORG=1 BENCH_FLOOR_USER=1 \\
         python -m tests.bench.floor --port 8001 --workers 2
@@ -27,6 +28,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup, escape
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "floor_templates"
@@ -96,6 +98,47 @@ EVENT_SQL = (
     "INSERT INTO core_request_event (org, request, actor, kind, from_status, to_status, public, "
     "message, data, created_at) VALUES ($1, $2, $3, 'status', $4, $5, $6, '', $7, $8)"
 )
+# The desk queue (web/routes/desk.py, as a dispatcher sees it): the organisation's active
+# teams, one page of the team's requests soonest due first (no target last), its members.
+QUEUE_PAGE = 50
+QUEUE_TEAMS_SQL = (
+    "SELECT id, name, service FROM core_team WHERE org = $1 AND active = true ORDER BY id"
+)
+QUEUE_SQL = (
+    "SELECT r.number, r.title, r.status, r.priority, r.location, r.resolution_due_at, "
+    "r.resolved_at, r.updated_at, a.display_name AS assignee_name FROM core_request r "
+    "LEFT JOIN core_user a ON a.id = r.assignee "
+    "WHERE r.org = $1 AND r.team_id = $2 AND r.status IN ({statuses}) "
+    "ORDER BY r.resolution_due_at IS NULL, r.resolution_due_at, r.id "
+    "LIMIT 51 OFFSET $3"  # QUEUE_PAGE + 1: one more row tells whether there is a next page
+)
+QUEUE_OPEN = (
+    "submitted",
+    "pending_approval",
+    "approved",
+    "assigned",
+    "in_progress",
+    "on_hold",
+    "reopened",
+)
+QUEUE_FILTERS = {  # houqin's desk._status_filter, inlined as literals as Piccolo does
+    show: QUEUE_SQL.format(statuses=", ".join(f"'{s}'" for s in statuses))
+    for show, statuses in {
+        "open": QUEUE_OPEN,
+        "waiting": ("approved", "reopened"),
+        "assigned": ("assigned",),
+        "in_progress": ("in_progress",),
+        "on_hold": ("on_hold",),
+        "done": ("resolved",),
+    }.items()
+}
+QUEUE_AGENTS_SQL = (
+    'SELECT m."user", m.on_duty, u.display_name AS name FROM core_team_member m '
+    'LEFT JOIN core_user u ON u.id = m."user" WHERE m.org = $1 AND m.team = $2'
+)
+DUE_WORDS = {"ok": "按时", "soon": "即将超时", "breached": "已超时", "met": "已达成"}
+CSRF_PLACEHOLDER = "0" * 128  # houqin puts its CSRF token (128 hex digits) in the form
+
 IDEMPOTENCY_SQL = (
     'INSERT INTO core_idempotency_key (org, "user", key, request, created_at) '
     "VALUES ($1, $2, $3, $4, $5)"
@@ -235,12 +278,50 @@ def fmt_relative(value: Any) -> str:
     return f"{int(seconds // 86400)}天前"
 
 
+def urgency(due: Any, done: Any) -> str:
+    """As core.lifecycle.deadlines.urgency: met/breached once done, else by the clock."""
+    if due is None:
+        return ""
+    due = _moment(due)
+    if done is not None:
+        return "met" if _moment(done) <= due else "breached"
+    now = datetime.now(UTC)
+    if now > due:
+        return "breached"
+    return "soon" if due - now <= timedelta(hours=1) else "ok"
+
+
 def stepper(status: str) -> list[tuple[str, str]]:
     current = STEPS.index(status) if status in STEPS else 3
     return [
         (s, "done" if i < current else "current" if i == current else "todo")
         for i, s in enumerate(STEPS)
     ]
+
+
+SPRITE = "/static/vendor/tabler-icons-3.52.0/sprite.svg"
+TONE_ICON = {
+    "done": "circle-check",
+    "rejected": "x",
+    "waiting": "history",
+    "progress": "tool",
+    "muted": "x",
+}
+
+
+def floor_icon(name: str, cls: str = "") -> Markup:
+    return Markup(  # noqa: S704 - every value is escaped
+        f'<svg class="icon {escape(cls)}" aria-hidden="true" focusable="false">'
+        f'<use href="{SPRITE}#i-{escape(name)}"></use></svg>'
+    )
+
+
+def floor_status_chip(status: str) -> Markup:
+    tone = TONES.get(status, "muted")
+    chip = floor_icon(TONE_ICON.get(tone, "info-circle"))
+    return Markup(  # noqa: S704 - the label is escaped
+        f'<span class="status status--{tone}">{chip}{escape(LABELS.get(status, status))}</span>'
+    )
 
 
 def create_app() -> Litestar:
@@ -284,6 +365,36 @@ def create_app() -> Litestar:
         }
         return Template(template_name="detail.html", context=context)
 
+    @get("/desk/queue")
+    async def queue(
+        request: Request[Any, Any, Any],
+        team: FromQuery[int | None] = None,
+        show: FromQuery[str] = "open",
+        offset: FromQuery[int] = 0,
+    ) -> Template:
+        teams = await db.fetch(QUEUE_TEAMS_SQL, org_id)
+        if not teams:
+            raise NotFoundException()
+        chosen = next((t for t in teams if t["id"] == team), teams[0])
+        show = show if show in QUEUE_FILTERS else "open"
+        offset = max(0, min(offset, 1000))
+        rows = await db.fetch(QUEUE_FILTERS[show], org_id, chosen["id"], offset)
+        agents = await db.fetch(QUEUE_AGENTS_SQL, org_id, chosen["id"])
+        more = len(rows) > QUEUE_PAGE
+        context = {
+            **common,
+            "teams": teams,
+            "team": chosen,
+            "show": show,
+            "rows": rows[:QUEUE_PAGE],
+            "next_offset": offset + QUEUE_PAGE if more and offset + QUEUE_PAGE <= 1000 else None,
+            "agents": agents,
+            "DUE_WORDS": DUE_WORDS,
+            "csrf_token": CSRF_PLACEHOLDER,
+            "current_path": request.url.path,
+        }
+        return Template(template_name="queue.html", context=context)
+
     @post("/new/{slug:str}")
     async def submit(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
         form = await request.form()
@@ -326,6 +437,11 @@ def create_app() -> Litestar:
     engine.engine.filters["datetime"] = fmt_datetime
     engine.engine.filters["reltime"] = fmt_relative
     engine.engine.filters["iso"] = lambda v: _moment(v).isoformat()
+    engine.engine.globals["urgency"] = urgency
+    # The same small markup helpers as houqin's (web/templating.py): Python, not macros,
+    # so the floor is not slowed by what houqin has already optimised away.
+    engine.engine.globals["icon"] = floor_icon
+    engine.engine.globals["status_chip"] = floor_status_chip
 
     async def start(_: Litestar) -> None:
         await db.start()
@@ -334,7 +450,7 @@ def create_app() -> Litestar:
         await db.stop()
 
     return Litestar(
-        route_handlers=[inbox, detail, submit],
+        route_handlers=[inbox, detail, queue, submit],
         template_config=TemplateConfig(instance=engine),
         on_startup=[start],
         on_shutdown=[stop],

@@ -7,9 +7,9 @@ For each engine (PostgreSQL when it answers on 127.0.0.1:5432, and SQLite):
    raw driver (tests/bench/seed.py);
 2. start ``houqin serve --workers 2`` and the floor (tests/bench/floor.py, bare Litestar +
    Jinja + driver) with 2 granian workers each, on loopback;
-3. log in as employee@demo with httpx, check that every scenario answers as it should,
-   then for each scenario load houqin and the floor in turn with wrk (a warm-up, then
-   ``--duration`` seconds): req/s, p50, p99;
+3. log in with httpx (employee@demo; dispatcher@demo for the desk queue), check that
+   every scenario answers as it should, then for each scenario load houqin and the floor
+   in turn with wrk (a warm-up, then ``--duration`` seconds): req/s, p50, p99;
 4. read the resident memory (VmRSS) of every granian worker after the load, stop both
    servers, drop the database.
 
@@ -53,6 +53,7 @@ OUT = ROOT / "var" / "bench" / "latest.json"
 PG_ADMIN = os.environ.get("HOUQIN_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = "houqin_bench"
 LOGIN, PASSWORD = "employee@demo", "houqin-demo"
+DISPATCHER = "dispatcher@demo"  # may see every team's desk queue (core/seed.py)
 SESSION_COOKIE, CSRF_COOKIE = "houqin_session", "houqin_csrf"
 
 # DESIGN §8, at 100 000 requests on PostgreSQL with 2 workers.
@@ -78,19 +79,15 @@ class Scenario:
     path: Callable[[dict[str, Any]], str]
     expect: int
     budget: str  # how the DESIGN §8 budget applies: "page", "submit" or "" (none)
+    login: str = LOGIN  # whose session loads houqin (the floor has no auth)
 
 
 SCENARIOS = [
     Scenario("inbox", "GET", lambda f: "/requests", 200, "page"),
     Scenario("detail", "GET", lambda f: f"/requests/{f['number']}", 200, ""),
-    # DESK QUEUE — not benchmarked yet (the brief was written before it existed; the page
-    # /desk/queue landed in 5b46e8f). To add it: seed core_team rows and set team_id on the
-    # open requests in seed.py, log in as dispatcher@demo, give floor.py the same query (a
-    # team's open requests, soonest due first), then add
-    #   Scenario("desk", "GET", lambda f: f"/desk/queue?team={f['team']}", 200, "page"),
+    Scenario("desk", "GET", lambda f: f"/desk/queue?team={f['team']}", 200, "page", DISPATCHER),
     Scenario("submit", "POST", lambda f: "/new/general", 303, "submit"),
 ]
-PENDING = {"desk": "desk queue not benchmarked yet (DESIGN §8: ≥ 50 % of floor, goal 80 %)"}
 
 
 @dataclass
@@ -282,6 +279,7 @@ def timed_queries(url: str, fixtures: dict[str, Any], repeat: int = 30) -> dict[
         "inbox": (floor.INBOX_SQL, (fixtures["org"], fixtures["user"])),
         "detail": (floor.DETAIL_SQL, (fixtures["org"], fixtures["number"], fixtures["user"])),
         "events": (floor.EVENTS_SQL, (fixtures["org"], fixtures["request_id"], True)),
+        "desk": (floor.QUEUE_FILTERS["open"], (fixtures["org"], fixtures["team"], 0)),
     }
     out: dict[str, float] = {}
     if url.startswith("sqlite:///"):
@@ -315,8 +313,17 @@ def timed_queries(url: str, fixtures: dict[str, Any], repeat: int = 30) -> dict[
     return out
 
 
+# The desk queue's team: the organisation's team with the most open requests.
+TEAM_SQL = (
+    "SELECT team_id, count(*) AS n FROM core_request WHERE org = $1 AND team_id IS NOT NULL "
+    "AND status IN ('submitted', 'pending_approval', 'approved', 'assigned', 'in_progress', "
+    "'on_hold', 'reopened') GROUP BY team_id ORDER BY n DESC, team_id LIMIT 1"
+)
+
+
 def fixtures_for(url: str, org: int, user: int) -> dict[str, Any]:
-    """The request shown on the detail page: the user's newest one with a full timeline."""
+    """The request shown on the detail page (the user's newest one with a full timeline)
+    and the team whose desk queue is loaded (with its count of open requests)."""
     sql = (
         "SELECT r.id, r.number, r.department FROM core_request r WHERE r.org = $1 "
         "AND r.requester = $2 AND r.status IN ('in_progress', 'on_hold', 'resolved', 'closed') "
@@ -326,12 +333,24 @@ def fixtures_for(url: str, org: int, user: int) -> dict[str, Any]:
     if url.startswith("sqlite:///"):
         conn = sqlite3.connect(url.split("sqlite:///", 1)[1])
         row = conn.execute(sql.replace("$", "?"), (org, user)).fetchone()
+        team = conn.execute(TEAM_SQL.replace("$", "?"), (org,)).fetchone()
         conn.close()
     else:
         row = asyncio.run(_fetch_one(url, sql, org, user))
+        team = asyncio.run(_fetch_one(url, TEAM_SQL, org))
     if row is None:
         raise RuntimeError("no request of employee@demo with a full timeline: seeding failed?")
-    return {"org": org, "user": user, "request_id": row[0], "number": row[1], "dept": row[2]}
+    if team is None:
+        raise RuntimeError("no team of the demo organisation has open requests: seeding failed?")
+    return {
+        "org": org,
+        "user": user,
+        "request_id": row[0],
+        "number": row[1],
+        "dept": row[2],
+        "team": team[0],
+        "team_open": team[1],
+    }
 
 
 async def _fetch_one(url: str, sql: str, *args: Any) -> Any:
@@ -354,18 +373,20 @@ def count_requests(url: str) -> int:
 
 
 # -- sessions and checks -----------------------------------------------------------------
-def login(base: str) -> tuple[str, str]:
-    """Log in as employee@demo; returns (session id, CSRF token)."""
+def login(base: str, who: str = LOGIN) -> tuple[str, str]:
+    """Log in as ``who`` (a demo account); returns (session id, CSRF token)."""
     with httpx.Client(base_url=base, timeout=30) as client:
         client.get("/login")
         csrf = client.cookies[CSRF_COOKIE]
         response = client.post(
             "/login",
-            data={"login": LOGIN, "password": PASSWORD, "next": "/requests"},
+            data={"login": who, "password": PASSWORD, "next": "/requests"},
             headers={"x-csrftoken": csrf},
         )
         if response.status_code != 303 or SESSION_COOKIE not in client.cookies:
-            raise RuntimeError(f"login failed: {response.status_code} {response.text[:300]}")
+            raise RuntimeError(
+                f"login as {who} failed: {response.status_code} {response.text[:300]}"
+            )
         return client.cookies[SESSION_COOKIE], csrf
 
 
@@ -391,6 +412,17 @@ def check(base: str, scenario: Scenario, fixtures: dict[str, Any], headers: dict
         cards = response.text.count('request-card"')
         if cards != 20:
             raise RuntimeError(f"{url}: the inbox shows {cards} requests, not 20")
+    if scenario.name == "desk":
+        # the chosen team's queue (not another team's, not an empty page): a full page of
+        # its open requests, or all of them when there are fewer
+        rows = response.text.count('name="numbers"')
+        wanted = min(fixtures["team_open"], floor.QUEUE_PAGE)
+        current = f'href="/desk/queue?team={fixtures["team"]}" aria-current="page"'
+        if rows != wanted or current not in response.text:
+            raise RuntimeError(
+                f"{url}: the queue shows {rows} requests (not {wanted}) "
+                f"or not team {fixtures['team']}"
+            )
     if scenario.method == "POST" and not response.headers.get("location", "").startswith(
         "/requests/ZH-"
     ):
@@ -552,10 +584,12 @@ def _bench(opts: Options, run: EngineRun) -> dict[str, Any]:
     _step(run, "bulk seed", began)
     print(
         f"  seeded {seeded.requests:,} requests, {seeded.events:,} events, "
-        f"{seeded.users:,} users, {seeded.orgs} organisations",
+        f"{seeded.users:,} users, {seeded.orgs} organisations, "
+        f"{seeded.teams} teams ({seeded.team_members} members)",
         flush=True,
     )
     fixtures = fixtures_for(run.url, seeded.demo_org_id, seeded.employee_id)
+    print(f"  desk queue: team {fixtures['team']}, {fixtures['team_open']} open requests")
     sql_ms = timed_queries(run.url, fixtures)
     print(f"  main queries alone (median ms): {sql_ms}", flush=True)
 
@@ -597,9 +631,18 @@ def _bench(opts: Options, run: EngineRun) -> dict[str, Any]:
         sessions = [login(houqin.base) for _ in range(max(opts.sessions, 1))]
         csrf = sessions[0][1]
         cookies = [f"{SESSION_COOKIE}={sid}; {CSRF_COOKIE}={csrf}" for sid, _ in sessions]
-        headers = {"Cookie": cookies[0], "X-CSRFToken": csrf}
+        # one session for each other account a scenario needs (the dispatcher's queue)
+        others = {s.login: login(houqin.base, s.login) for s in SCENARIOS if s.login != LOGIN}
         results: dict[str, Any] = {}
         for scenario in SCENARIOS:
+            if scenario.login == LOGIN:
+                headers = {"Cookie": cookies[0], "X-CSRFToken": csrf}
+            else:
+                sid, token = others[scenario.login]
+                headers = {
+                    "Cookie": f"{SESSION_COOKIE}={sid}; {CSRF_COOKIE}={token}",
+                    "X-CSRFToken": token,
+                }
             results[scenario.name] = {}
             for server in (houqin, floor_server):
                 size = check(server.base, scenario, fixtures, headers)
@@ -646,7 +689,6 @@ def _bench(opts: Options, run: EngineRun) -> dict[str, Any]:
         "timings_s": run.timings,
         "query_ms": sql_ms,
         "scenarios": results,
-        "pending": PENDING,
         "rss_mib": rss,
         "rss_idle_mib": idle_rss,
         "largest_session_bytes": session_files[0] if session_files else None,
@@ -721,8 +763,6 @@ def print_table(result: dict[str, Any], opts: Options) -> None:
             f"{f['rps']:>9.1f} {f['p50_ms']:>7.2f} {f['p99_ms']:>7.2f} │ "
             f"{v[scenario.name]['ratio']:>6.0%}  {_fmt_checks(v[scenario.name]['checks'])}"
         )
-    for name, why in PENDING.items():
-        print(f"{name:<8} {'—':>10} {'':>7} {'':>7} │ {'—':>9} {'':>7} {'':>7} │ {'':>6}  {why}")
     rss = result["rss_mib"]
     idle = result["rss_idle_mib"]
     print(

@@ -4,9 +4,13 @@ Runs after ``houqin migrate`` and ``houqin seed-demo``: adds organisations, depa
 users (one shared password hash, an ``employee`` grant each), ``size`` requests spread
 over the last year with statuses that fit their age, 2–5 timeline events per request and
 the ``core_request_counter`` rows that match the numbers used (``ZH-YYYYMMDD-NNNN``,
-unique per organisation). PostgreSQL gets ``COPY`` (asyncpg ``copy_records_to_table``),
-SQLite one ``executemany`` transaction. ``employee@demo`` owns ``mine`` requests, the
-newest ``mine_open`` of them still open, so the inbox's first page is full.
+unique per organisation). Each organisation gets the service's three teams (split by
+kind, as ``core.lifecycle.dispatch.team_for`` would route them) with its agents and
+dispatchers as members; every request that reached dispatch carries its team, and an
+assignee from that team, so a team's desk queue holds hundreds of open requests at 100 k.
+PostgreSQL gets ``COPY`` (asyncpg ``copy_records_to_table``), SQLite one ``executemany``
+transaction. ``employee@demo`` owns ``mine`` requests, the newest ``mine_open`` of them
+still open, so the inbox's first page is full.
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ EVENT_COLS = (
     "created_at",
 )
 COUNTER_COLS = ("org", "prefix", "day", "last")
+TEAM_COLS = ("id", "org", "service", "name", "kinds", "strategy", "active")
+MEMBER_COLS = ("id", "org", "team", "user", "on_duty", "skills", "last_assigned_at")
 
 KINDS = ("facilities", "cleaning", "enquiry", "other")
 TITLES = (
@@ -199,6 +205,19 @@ PRIORITY_TABLE = ("low",) * 2 + ("normal",) * 14 + ("high",) * 3 + ("urgent",)
 JSON_CHANNEL = {c: json.dumps({"channel": c}) for c in set(CHANNELS)}
 JSON_ACTION = {a: json.dumps({"action": a}) for path in PATHS.values() for _, a, _ in path}
 WITH_ASSIGNEE = frozenset({"assigned", "in_progress", "on_hold", "resolved", "closed", "reopened"})
+# Approved requests have been through dispatch too: a team was found, nobody taken yet
+# (a manual team, or no one free), so they wait in the team's queue for a dispatcher.
+WITH_TEAM = WITH_ASSIGNEE | {"approved"}
+# The teams of the one seeded service, in id order: (name, kinds, strategy). Together
+# they take every kind once, so the team a request carries is the one dispatch routes it
+# to. The demo organisation's team from seed-demo (every kind) becomes the first one.
+TEAMS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("综合服务组 General services", ("enquiry", "other"), "least_load"),
+    ("设施维修组 Facilities", ("facilities",), "skill"),
+    ("保洁组 Cleaning", ("cleaning",), "manual"),
+)
+# Resolution target by priority (the demo SLA policies are of this order).
+RESOLUTION_HOURS = {"urgent": 4, "high": 24, "normal": 48, "low": 120}
 
 
 @dataclass(frozen=True)
@@ -212,6 +231,12 @@ class SeedPlan:
 
 
 @dataclass
+class SeedTeam:
+    id: int
+    agents: list[int] = field(default_factory=list)
+
+
+@dataclass
 class Org:
     id: int
     depts: list[int]
@@ -220,6 +245,9 @@ class Org:
     dispatchers: list[int] = field(default_factory=list)
     approvers: list[int] = field(default_factory=list)
     user_dept: dict[int, int | None] = field(default_factory=dict)
+    existing_team: int | None = None  # seed-demo's team, reused as the first of TEAMS
+    existing_members: set[int] = field(default_factory=set)
+    team_by_kind: dict[str, SeedTeam] = field(default_factory=dict)
 
     def staff(self, who: str) -> list[int]:
         return self.dispatchers if who == "dispatcher" else self.approvers
@@ -234,6 +262,8 @@ class SeedResult:
     orgs: int
     demo_org_id: int
     employee_id: int
+    teams: int = 0
+    team_members: int = 0
 
 
 def _weighted_table(weights: dict[str, int], size: int = 1000) -> list[str]:
@@ -316,13 +346,14 @@ class Generator:
                 )
             )
             roles = ["employee"]
-            if i % 50 == 1:
+            n = len(org.users)  # counted per organisation: each one gets its staff
+            if n % 50 == 1:
                 roles.append("agent")
                 org.agents.append(user_id)
-            elif i % 200 == 3:
+            elif n % 200 == 3:
                 roles.append("dispatcher")
                 org.dispatchers.append(user_id)
-            elif i % 100 == 5:
+            elif n % 100 == 5:
                 roles.append("approver")
                 org.approvers.append(user_id)
             for role in roles:
@@ -337,6 +368,58 @@ class Generator:
             org.dispatchers = org.dispatchers or org.agents[:1]
             org.approvers = org.approvers or org.users[:1]
         return org_rows, dept_rows, user_rows, grant_rows, orgs
+
+    # -- teams -------------------------------------------------------------------------
+    def teams(
+        self, orgs: list[Org], next_ids: dict[str, int]
+    ) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """Rows of (new teams, new members, updates of the teams that exist already).
+
+        Agents, then dispatchers, are dealt round the teams; one agent in five is off
+        duty, and the skill team's agents are skilled for its kinds. Requests are assigned
+        to the team's agents only. An update is (kinds JSON, strategy, team id).
+        """
+        team_rows: list[tuple] = []
+        member_rows: list[tuple] = []
+        updates: list[tuple] = []
+        for org in orgs:
+            teams: list[SeedTeam] = []
+            for idx, (name, kinds, strategy) in enumerate(TEAMS):
+                kinds_json = json.dumps(list(kinds))
+                if idx == 0 and org.existing_team is not None:
+                    team = SeedTeam(org.existing_team)
+                    updates.append((kinds_json, strategy, team.id))
+                else:
+                    team = SeedTeam(next_ids["core_team"])
+                    next_ids["core_team"] += 1
+                    team_rows.append((team.id, org.id, SERVICE, name, kinds_json, strategy, True))
+                teams.append(team)
+                for kind in kinds:
+                    org.team_by_kind[kind] = team
+            for k, agent in enumerate(org.agents):
+                idx = k % len(teams)
+                team = teams[idx]
+                team.agents.append(agent)
+                if idx == 0 and agent in org.existing_members:
+                    continue
+                skills = json.dumps(list(TEAMS[idx][1]) if TEAMS[idx][2] == "skill" else [])
+                on_duty = k // len(teams) % 5 != 4
+                member_rows.append(
+                    (next_ids["core_team_member"], org.id, team.id, agent, on_duty, skills, None)
+                )
+                next_ids["core_team_member"] += 1
+            for k, dispatcher in enumerate(org.dispatchers):
+                idx = k % len(teams)
+                if dispatcher in teams[idx].agents or (
+                    idx == 0 and dispatcher in org.existing_members
+                ):
+                    continue
+                row_id = next_ids["core_team_member"]
+                next_ids["core_team_member"] += 1
+                member_rows.append((row_id, org.id, teams[idx].id, dispatcher, True, "[]", None))
+            for team in teams:
+                team.agents = team.agents or org.agents[:1]
+        return team_rows, member_rows, updates
 
     # -- requests and events ---------------------------------------------------------
     def _number(self, org_id: int, moment: datetime) -> str:
@@ -388,7 +471,10 @@ class Generator:
             channel = CHANNELS[int(rnd.random() * len(CHANNELS))]
             submitted_by = rnd.choice(org.dispatchers) if channel == "desk" else requester
             path = PATHS[status]
-            assignee = rnd.choice(org.agents) if status in WITH_ASSIGNEE else None
+            kind = KINDS[int(rnd.random() * len(KINDS))]
+            priority = PRIORITY_TABLE[int(rnd.random() * len(PRIORITY_TABLE))]
+            team = org.team_by_kind[kind] if status in WITH_TEAM else None
+            assignee = rnd.choice(team.agents) if team and status in WITH_ASSIGNEE else None
             actors = {"system": None, "requester": requester, "agent": assignee}
             # events: submitted, then the path, hours apart (never in the future)
             step = min(timedelta(hours=rnd.uniform(0.5, 20)), (self.now - moment) / (len(path) + 1))
@@ -444,7 +530,7 @@ class Generator:
                     org.id,
                     self._number(org.id, moment),
                     SERVICE,
-                    rnd.choice(KINDS),
+                    kind,
                     title,
                     title,
                     rnd.choice(DESCRIPTIONS),
@@ -453,15 +539,15 @@ class Generator:
                     submitted_by,
                     channel,
                     status,
-                    PRIORITY_TABLE[int(rnd.random() * len(PRIORITY_TABLE))],
+                    priority,
                     rnd.choice(LOCATIONS),
                     None,
                     None,
                     assignee,
-                    None,
+                    team.id if team else None,
                     "chain" if path[0][0] == "pending_approval" else "auto",
                     ts(moment + timedelta(hours=4)),
-                    ts(moment + timedelta(days=2)),
+                    ts(moment + timedelta(hours=RESOLUTION_HOURS[priority])),
                     ts(moment),
                     ts(first_response) if first_response else None,
                     ts(resolved) if resolved and status != "reopened" else None,
@@ -482,8 +568,13 @@ class Generator:
         return [(org, PREFIX, day, last) for (org, day), last in sorted(self.counters.items())]
 
 
-def _demo_org(rows: list[Any], depts: list[Any], users: list[Any]) -> tuple[Org, int, str]:
+def _demo_org(
+    rows: list[Any], depts: list[Any], users: list[Any], members: list[Any]
+) -> tuple[Org, int, str]:
     org = Org(rows[0]["id"], [d["id"] for d in depts])
+    if members:  # seed-demo's team of the service and who is in it already
+        org.existing_team = members[0]["team"]
+        org.existing_members = {m["user"] for m in members if m["user"] is not None}
     employee, password_hash = 0, ""
     for u in users:
         org.users.append(u["id"])
@@ -510,12 +601,22 @@ TABLES = (
     "core_request",
     "core_request_event",
     "core_request_counter",
+    "core_team",
+    "core_team_member",
 )
 DEMO_ORG_SQL = "SELECT id FROM core_organisation WHERE slug = 'demo'"
 DEMO_DEPTS_SQL = "SELECT id FROM core_department WHERE org = $1 ORDER BY id"
 DEMO_USERS_SQL = (
     "SELECT id, login, department, password_hash FROM core_user WHERE org = $1 ORDER BY id"
 )
+# seed-demo's first team of the service, with its members (a row with user NULL if none).
+DEMO_TEAM_SQL = (
+    'SELECT t.id AS team, m."user" AS "user" FROM core_team t '
+    "LEFT JOIN core_team_member m ON m.team = t.id "
+    "WHERE t.org = $1 AND t.service = $2 AND t.id = (SELECT min(id) FROM core_team "
+    "WHERE org = $1 AND service = $2)"
+)
+TEAM_UPDATE_SQL = "UPDATE core_team SET kinds = $1, strategy = $2 WHERE id = $3"
 
 
 # -- PostgreSQL ------------------------------------------------------------------------
@@ -538,6 +639,7 @@ async def seed_postgres(dsn: str, plan: SeedPlan) -> SeedResult:
             orgs_found,
             await conn.fetch(DEMO_DEPTS_SQL, org_id),
             await conn.fetch(DEMO_USERS_SQL, org_id),
+            await conn.fetch(DEMO_TEAM_SQL, org_id, SERVICE),
         )
         next_ids = {}
         for table in TABLES:
@@ -546,6 +648,7 @@ async def seed_postgres(dsn: str, plan: SeedPlan) -> SeedResult:
         org_rows, dept_rows, user_rows, grant_rows, orgs = gen.orgs_and_users(
             demo, next_ids, password_hash
         )
+        team_rows, member_rows, team_updates = gen.teams(orgs, next_ids)
         async with conn.transaction():
             await conn.copy_records_to_table(
                 "core_organisation", records=org_rows, columns=ORG_COLS
@@ -557,6 +660,11 @@ async def seed_postgres(dsn: str, plan: SeedPlan) -> SeedResult:
             await conn.copy_records_to_table(
                 "core_role_grant", records=grant_rows, columns=GRANT_COLS
             )
+            await conn.copy_records_to_table("core_team", records=team_rows, columns=TEAM_COLS)
+            await conn.copy_records_to_table(
+                "core_team_member", records=member_rows, columns=MEMBER_COLS
+            )
+            await conn.executemany(TEAM_UPDATE_SQL, team_updates)
             n_requests = n_events = 0
             chunks = gen.requests(
                 orgs, employee, next_ids["core_request"], next_ids["core_request_event"]
@@ -601,6 +709,8 @@ async def seed_postgres(dsn: str, plan: SeedPlan) -> SeedResult:
         len(orgs),
         demo.id,
         employee,
+        len(team_rows) + len(team_updates),
+        len(member_rows) + len(demo.existing_members),
     )
 
 
@@ -614,6 +724,11 @@ def _setval_sql(table: str) -> str:
         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed names
         f'(SELECT coalesce(max(id), 1) FROM "{table}"))'
     )
+
+
+def _qmarks(sql: str) -> str:
+    """``$n`` placeholders as SQLite's ``?n`` (the same parameter may appear twice)."""
+    return sql.replace("$", "?")
 
 
 def _insert_sql(table: str, cols: tuple[str, ...]) -> str:
@@ -638,17 +753,22 @@ def seed_sqlite(path: str, plan: SeedPlan) -> SeedResult:
             orgs_found,
             conn.execute(DEMO_DEPTS_SQL.replace("$1", "?"), (org_id,)).fetchall(),
             conn.execute(DEMO_USERS_SQL.replace("$1", "?"), (org_id,)).fetchall(),
+            conn.execute(_qmarks(DEMO_TEAM_SQL), (org_id, SERVICE)).fetchall(),
         )
         next_ids = {t: conn.execute(_max_id_sql(t)).fetchone()[0] for t in TABLES}
         gen = Generator(plan, ts=str)
         org_rows, dept_rows, user_rows, grant_rows, orgs = gen.orgs_and_users(
             demo, next_ids, password_hash
         )
+        team_rows, member_rows, team_updates = gen.teams(orgs, next_ids)
         conn.execute("BEGIN")
         conn.executemany(_insert_sql("core_organisation", ORG_COLS), org_rows)
         conn.executemany(_insert_sql("core_department", DEPT_COLS), dept_rows)
         conn.executemany(_insert_sql("core_user", USER_COLS), user_rows)
         conn.executemany(_insert_sql("core_role_grant", GRANT_COLS), grant_rows)
+        conn.executemany(_insert_sql("core_team", TEAM_COLS), team_rows)
+        conn.executemany(_insert_sql("core_team_member", MEMBER_COLS), member_rows)
+        conn.executemany(_qmarks(TEAM_UPDATE_SQL), team_updates)
         n_requests = n_events = 0
         request_sql = _insert_sql("core_request", REQUEST_COLS)
         event_sql = _insert_sql("core_request_event", EVENT_COLS)
@@ -682,4 +802,6 @@ def seed_sqlite(path: str, plan: SeedPlan) -> SeedResult:
         len(orgs),
         demo.id,
         employee,
+        len(team_rows) + len(team_updates),
+        len(member_rows) + len(demo.existing_members),
     )

@@ -128,6 +128,13 @@ def test_cli_end_to_end(cli_env: dict[str, str]) -> None:
         and "demo" in listing.stdout
     )
 
+    ran = houqin(cli_env, "run-job", "core.auto_close")
+    assert ran.returncode == 0 and "core.auto_close: 0" in ran.stdout, ran.stderr
+    typo = houqin(cli_env, "run-job", "core.nope")
+    assert typo.returncode != 0 and "core.sla_watch" in typo.stderr
+    worker = houqin({**cli_env, "HOUQIN_REDIS_URL": ""}, "worker", "--burst")
+    assert worker.returncode != 0 and "HOUQIN_REDIS_URL" in worker.stderr
+
 
 def test_check_reports_bad_config(cli_env: dict[str, str]) -> None:
     result = houqin({**cli_env, "HOUQIN_PRODUCTION": "1", "HOUQIN_SECRET_KEY": ""}, "check")
@@ -144,3 +151,43 @@ def test_unknown_plugin_in_toml_stops_migrate(cli_env: dict[str, str], tmp_path:
     toml.write_text("[plugins.ghost]\n", encoding="utf-8")
     result = houqin({**cli_env, "HOUQIN_PLUGINS_FILE": str(toml)}, "migrate")
     assert result.returncode != 0 and "ghost" in (result.stderr + result.stdout)
+
+
+def test_worker_runs_queued_jobs_from_redis(cli_env: dict[str, str]) -> None:
+    import socket
+
+    from tests.conftest import IN_CI
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if IN_CI:
+            pytest.fail("CI=true but Redis is not reachable on 127.0.0.1:6379")
+        pytest.skip("Redis not reachable on 127.0.0.1:6379")
+    env = {**cli_env, "HOUQIN_REDIS_URL": "redis://127.0.0.1:6379/14"}
+    assert houqin(env, "migrate").returncode == 0
+    queued = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio\n"
+            "from core.config import load_settings\n"
+            "from core.jobs import build_runner, JobContext\n"
+            "from core.plugins import build_plugin_registry\n"
+            "s = load_settings(); r = build_plugin_registry(s.plugins_file)\n"
+            "runner = build_runner(s, r, JobContext(settings=s, registry=r))\n"
+            "async def go():\n"
+            "    await runner.start()\n"
+            "    await runner.enqueue('core.auto_close', key=None)\n"
+            "    await runner.stop()\n"
+            "asyncio.run(go())\n",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert queued.returncode == 0, queued.stderr
+    ran = houqin(env, "worker", "--burst")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "core.auto_close" in ran.stderr + ran.stdout  # SAQ logs the job it processed

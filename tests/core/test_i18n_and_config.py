@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from babel import Locale
+from babel.dates import format_timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,3 +84,40 @@ def test_numeric_settings_are_checked() -> None:
     with pytest.raises(ConfigError, match="HOUQIN_DB_POOL_MAX must be a positive whole number"):
         load_settings({"HOUQIN_DB_POOL_MAX": "lots"})
     assert load_settings({"HOUQIN_LOGIN_MAX_FAILURES": "3"}).login_max_failures == 3
+
+
+@given(seconds=st.floats(min_value=-4e8, max_value=4e8), locale=st.sampled_from(["zh_CN", "en"]))
+def test_relative_times_word_exactly_as_babel_does(seconds: float, locale: str) -> None:
+    # format_relative reuses wordings per (unit, count, direction): same text as Babel's.
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    moment = now + timedelta(seconds=seconds)
+    i18n.set_locale(locale)
+    expected = format_timedelta(
+        moment - now, add_direction=True, locale=Locale.parse(locale), threshold=1.0
+    )
+    assert i18n.format_relative(moment, now) == expected
+
+
+@given(
+    seconds=st.integers(min_value=0, max_value=10**8),
+    locale=st.sampled_from(["zh_CN", "en"]),
+    zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC"]),
+    with_year=st.booleans(),
+)
+def test_dates_word_exactly_as_babel_does(
+    seconds: int, locale: str, zone: str, with_year: bool
+) -> None:
+    # format_dt words each day once per language and zone: same text as Babel's.
+    from babel.dates import format_skeleton, get_timezone
+
+    moment = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+    i18n.set_locale(locale)
+    token = i18n._tz.set(zone)
+    try:
+        tz = get_timezone(zone)
+        day = format_skeleton(
+            "yMMMd" if with_year else "MMMd", moment, tzinfo=tz, locale=Locale.parse(locale)
+        )
+        assert i18n.format_dt(moment, with_year) == f"{day} {moment.astimezone(tz):%H:%M}"
+    finally:
+        i18n._tz.reset(token)

@@ -161,8 +161,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+_LIVE_DB_KEY = pytest.StashKey[str]()
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>``) of a migrated, demo-seeded server."""
     tmp = tmp_path_factory.mktemp("e2e")
     port = _free_port()
@@ -178,6 +183,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     _cli(env, "migrate")
     _cli(env, "seed-demo")
+    request.config.stash[_LIVE_DB_KEY] = env["HOUQIN_DATABASE_URL"]
 
     log_path = tmp / "server.log"
     with log_path.open("wb") as log:
@@ -207,6 +213,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _stop(proc)
     yield base_url
     _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def live_database_url(live_server: str, request: pytest.FixtureRequest) -> str:
+    """The live server's database URL (SQLite), for a test's own set-up and checks."""
+    return request.config.stash[_LIVE_DB_KEY]
 
 
 # -- the browser -----------------------------------------------------------------------

@@ -96,3 +96,59 @@ async def test_each_demo_role_sees_the_right_navigation(client: AsyncTestClient,
     client.cookies.clear()
     await login(client, "svcadmin@demo", DEMO_PASSWORD)
     assert (await client.get("/s/notices/new")).status_code == 200
+
+
+def test_the_web_worker_runs_without_pydantic(tmp_path) -> None:
+    # app_factory (granian's entry point) keeps pydantic out (8 MiB per worker); the
+    # pages must not need it. The browser tests exercise the same factory end to end.
+    import subprocess
+    import sys
+
+    from core.config import ROOT
+
+    script = (
+        "import sys\n"
+        "from litestar.testing import TestClient\n"
+        "from web.app import app_factory\n"
+        "app = app_factory()\n"
+        "with TestClient(app) as client:\n"
+        "    assert client.get('/login').status_code == 200\n"
+        "    assert client.get('/healthz').status_code == 200\n"
+        "assert sys.modules['pydantic'] is None\n"
+        "print('ok')\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOUQIN_VAR_DIR": str(tmp_path),
+        "HOUQIN_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}",
+        "HOUQIN_JOBS_CRON": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+def test_template_gettext_matches_jinja_newstyle() -> None:
+    # web.templating.page_gettext replaces Jinja's newstyle `_` for speed: same output.
+    from jinja2 import Environment
+
+    from core import i18n
+    from web.templating import page_gettext
+
+    i18n.set_locale("en")
+    cases = [
+        '{{ _("Done") }}',
+        '{{ _("%(n)s items", n="<b>5</b>") }}',
+        '{{ _("100%% sure") }}',
+        '{{ _("Nothing here yet.") ~ "<i>" }}',
+    ]
+    for autoescape in (True, False):
+        reference = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)  # noqa: S701
+        reference.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+        ours = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)  # noqa: S701
+        ours.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+        ours.globals["_"] = page_gettext
+        for source in cases:
+            expected = reference.from_string(source).render()
+            assert ours.from_string(source).render() == expected, (source, autoescape)

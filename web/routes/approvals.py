@@ -19,13 +19,22 @@ from core.default_plugin import ADMIN, AUDIT_VIEW
 from core.i18n import gettext as _
 from core.identity.roles import ROLES, role_label
 from core.identity.service import audit, normalise_login
-from core.lifecycle.approvals import MODES, STEP_KINDS, Rule, Step, decide
+from core.lifecycle.approvals import (
+    MODES,
+    STEP_KINDS,
+    ApprovalSubject,
+    Rule,
+    Step,
+    decide,
+    fact_text,
+)
 from core.lifecycle.requests import now
 from core.lifecycle.routing import (
     NotYourStep,
     decide_step,
     department_parents,
     facts_for,
+    local_today,
     open_approvals,
     rule_from_row,
     step_to_dict,
@@ -86,7 +95,7 @@ async def decide_approval(
 # -- delegation ------------------------------------------------------------------------
 
 
-async def _delegations(actor_org: int, user_id: int) -> list[dict[str, Any]]:
+async def _delegations(actor_org: int, user_id: int, today: date) -> list[dict[str, Any]]:
     return (
         await Delegation.select(
             Delegation.id,
@@ -97,7 +106,7 @@ async def _delegations(actor_org: int, user_id: int) -> list[dict[str, Any]]:
         .where(
             (Delegation.org == actor_org)
             & (Delegation.delegator == user_id)
-            & (Delegation.ends >= date.today())
+            & (Delegation.ends >= today)
         )
         .order_by(Delegation.starts)
     )
@@ -106,7 +115,7 @@ async def _delegations(actor_org: int, user_id: int) -> list[dict[str, Any]]:
 @get("/me/delegation")
 async def delegation_page(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
-    rows = await _delegations(actor.org_id, actor.user_id)
+    rows = await _delegations(actor.org_id, actor.user_id, local_today(actor.time_zone))
     return await render(
         request, "approvals/delegation.html", {"rows": rows, "form": Form(), "back_url": "/me"}
     )
@@ -142,10 +151,11 @@ async def delegation_create(request: Request[Any, Any, Any]) -> Template | Redir
     ends = _date(form, "ends", _("Enter the last day, e.g. 2026-12-05."))
     if starts and ends and ends < starts:
         form.error("ends", _("The last day cannot be before the first day."))
-    if form.ok and ends and ends < date.today():
+    today = local_today(actor.time_zone)
+    if form.ok and ends and ends < today:
         form.error("ends", _("The last day has already passed."))
     if not form.ok:
-        rows = await _delegations(actor.org_id, actor.user_id)
+        rows = await _delegations(actor.org_id, actor.user_id, today)
         return await render(
             request,
             "approvals/delegation.html",
@@ -277,7 +287,8 @@ async def rules_page(request: Request[Any, Any, Any]) -> Template:
     return await _rules_page(request)
 
 
-def _decimal(form: Form, name: str) -> Decimal | None:
+def parse_amount(form: Form, name: str) -> Decimal | None:
+    """An optional amount in ¥ (two decimals); a bad one is a field error."""
     value = form.get(name).replace(",", "")
     if not value:
         return None
@@ -314,8 +325,8 @@ async def _read_rule(request: Request[Any, Any, Any], form: Form, org_id: int) -
                 _("Unknown kinds for this service: %(kinds)s") % {"kinds": ", ".join(unknown)},
             )
     values["kinds"] = kinds
-    values["min_amount"] = _decimal(form, "min_amount")
-    values["max_amount"] = _decimal(form, "max_amount")
+    values["min_amount"] = parse_amount(form, "min_amount")
+    values["max_amount"] = parse_amount(form, "max_amount")
     if (
         values["min_amount"] is not None
         and values["max_amount"] is not None
@@ -476,6 +487,22 @@ async def rule_delete(request: Request[Any, Any, Any], rule_id: FromPath[int]) -
     return Redirect("/admin/approvals", status_code=303)
 
 
+MAX_TYPED_FACTS = 20
+
+
+def _typed_facts(form: Form) -> dict[str, object]:
+    """``name=value`` lines from the tester's facts box (values compared as text)."""
+    facts: dict[str, object] = {}
+    lines = [line.strip() for line in form.get("facts").splitlines() if line.strip()]
+    for line in lines[:MAX_TYPED_FACTS]:
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip() or len(line) > 200:
+            form.error("facts", _("Write one fact per line as name=value, e.g. category=it."))
+            break
+        facts[name.strip()] = value.strip()
+    return facts
+
+
 @post("/admin/approvals/test", guards=admin_only)
 async def rule_test(request: Request[Any, Any, Any]) -> Template:
     """ "Which rule would match?" for a sample request, without creating anything."""
@@ -485,7 +512,7 @@ async def rule_test(request: Request[Any, Any, Any]) -> Template:
     service = form.get("service")
     if services.get(service) is None:
         form.error("service", _("Choose a service from the list."))
-    amount = _decimal(form, "amount")
+    amount = parse_amount(form, "amount")
     login = normalise_login(form.get("requester"))
     requester = (
         await User.select(User.id, User.department)
@@ -498,13 +525,25 @@ async def rule_test(request: Request[Any, Any, Any]) -> Template:
             _("No one in your organisation has the account name %(login)s.")
             % {"login": login or "—"},
         )
+    typed = _typed_facts(form)
     if not form.ok:
         return await _rules_page(request, {"form": form}, 422)
     department = form.get("department")
     department_id = int(department) if department.isdigit() else requester["department"]
-    facts = await facts_for(
-        actor.org_id, service, form.get("kind"), amount, requester["id"], department_id
+    subject = ApprovalSubject(
+        org_id=actor.org_id,
+        request_id=None,
+        number="test",
+        service=service,
+        kind=form.get("kind"),
+        title="",
+        amount=amount,
+        requester_id=requester["id"],
+        department_id=department_id,
     )
+    # The organisation's plugins answer as they would for a real request; facts typed
+    # into the tester win, so an admin can try a fact-based rule before a plugin exists.
+    facts = await facts_for(subject, hooks=actor.hooks, extra=typed)
     from core.lifecycle.routing import load_rules
 
     rules: list[Rule] = await load_rules(actor.org_id, service)
@@ -520,6 +559,7 @@ async def rule_test(request: Request[Any, Any, Any]) -> Template:
         "rule_name": names.get(decision.rule_id) if decision.rule_id else None,
         "mode": mode_label(decision.mode),
         "steps": [step_label(step_to_dict(s)) for s in decision.steps],
+        "facts": sorted((k, fact_text(v) or "") for k, v in facts.facts.items()),
     }
     return await _rules_page(request, {"form": form, "result": result})
 

@@ -9,32 +9,25 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from core.i18n import gettext as _
 from core.lifecycle.requests import now
-from core.lifecycle.states import status_label
+from core.notifications.text import notification_text as lifecycle_text
 from core.tables import Notification
 from web.auth import current_actor
+from web.routes.suggestions import (
+    notification_subject,
+    suggestion_notification_text,
+    suggestion_target,
+)
 from web.templating import render
 
 PAGE = 50
 
 
 def notification_text(kind: str) -> str:
-    if kind == "approval_needed":
-        return _("Waiting for your approval")
-    if kind.startswith("status:"):
-        status = kind.split(":", 1)[1]
-        return {
-            "approved": _("Approved: it goes to the team now"),
-            "rejected": _("Rejected: see the reason"),
-            "assigned": _("New task for you"),
-            "in_progress": _("Work has started"),
-            "on_hold": _("On hold: see why"),
-            "resolved": _("Done: please confirm and rate"),
-            "cancelled": _("Cancelled by the requester"),
-            "reopened": _("Reopened: something is still wrong"),
-        }.get(status, status_label(status, _))
-    return kind
+    """Core's wording (shared with e-mail), plus the suggestion box's own kinds."""
+    if kind.startswith("suggestion:"):
+        return suggestion_notification_text(kind)
+    return lifecycle_text(kind)
 
 
 @get("/notifications")
@@ -48,12 +41,18 @@ async def notifications(request: Request[Any, Any, Any]) -> Template:
             Notification.created_at,
             Notification.request.number.as_alias("number"),
             Notification.request.title.as_alias("title"),
+            Notification.data,
         )
         .where((Notification.org == actor.org_id) & (Notification.user == actor.user_id))
         .order_by(Notification.id, ascending=False)
         .limit(PAGE)
+        .output(load_json=True)
     )
-    return await render(request, "notifications.html", {"rows": rows, "text": notification_text})
+    return await render(
+        request,
+        "notifications.html",
+        {"rows": rows, "text": notification_text, "subject": notification_subject},
+    )
 
 
 @post("/notifications/{notification_id:int}/open")
@@ -62,12 +61,15 @@ async def open_notification(
 ) -> Redirect:
     actor = current_actor(request)
     row = (
-        await Notification.select(Notification.request.number.as_alias("number"))
+        await Notification.select(
+            Notification.request.number.as_alias("number"), Notification.kind, Notification.data
+        )
         .where(
             (Notification.id == notification_id)
             & (Notification.org == actor.org_id)
             & (Notification.user == actor.user_id)
         )
+        .output(load_json=True)
         .first()
     )
     if row is None:
@@ -75,9 +77,12 @@ async def open_notification(
     await Notification.update({Notification.read_at: now()}).where(
         (Notification.id == notification_id) & Notification.read_at.is_null()
     )
-    return Redirect(
-        f"/requests/{row['number']}" if row["number"] else "/notifications", status_code=303
-    )
+    target = "/notifications"
+    if row["number"]:
+        target = f"/requests/{row['number']}"
+    elif row["kind"].startswith("suggestion:"):
+        target = suggestion_target(row["data"])
+    return Redirect(target, status_code=303)
 
 
 @post("/notifications/read")

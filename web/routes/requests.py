@@ -16,9 +16,12 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
+from core import attachments
+from core.attachments import UploadRefused
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle import inbox
+from core.lifecycle.editing import may_edit
 from core.lifecycle.feedback import TAGS
 from core.lifecycle.requests import (
     PRIORITIES,
@@ -28,6 +31,7 @@ from core.lifecycle.requests import (
 )
 from core.lifecycle.routing import approval_chain
 from core.lifecycle.states import (
+    EDITABLE,
     IllegalTransition,
     stepper,
 )
@@ -38,6 +42,7 @@ from web.forms import Form
 from web.live import announce
 from web.routes.approvals import step_label
 from web.templating import render
+from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
 
 
 def priority_label(code: str) -> str:
@@ -56,11 +61,9 @@ def _service_or_404(request: Request[Any, Any, Any], actor: Actor, slug: str) ->
     return catalog.get(slug)
 
 
-def read_new_request(form: Form, service: Any) -> NewRequest | None:
-    """Validate the generic request fields; errors land on the form, in the user's language."""
-    kind = form.get("kind")
-    if kind not in {k.code for k in service.kinds}:
-        form.error("kind", _("Choose what kind of request this is."))
+def read_common_fields(form: Form) -> tuple[str, str, str, str]:
+    """Title, description, location and priority of a new or edited request; errors land
+    on the form in the user's language."""
     title = form.required(
         "title", _("Say in a few words what you need."), 200, _("At most 200 characters.")
     )
@@ -73,6 +76,15 @@ def read_new_request(form: Form, service: Any) -> NewRequest | None:
     priority = form.get("priority") or "normal"
     if priority not in PRIORITIES:
         form.error("priority", _("Choose a priority from the list."))
+    return title, description, location, priority
+
+
+def read_new_request(form: Form, service: Any) -> NewRequest | None:
+    """Validate the generic request fields; errors land on the form, in the user's language."""
+    kind = form.get("kind")
+    if kind not in {k.code for k in service.kinds}:
+        form.error("kind", _("Choose what kind of request this is."))
+    title, description, location, priority = read_common_fields(form)
     if not form.ok:
         return None
     return NewRequest(
@@ -81,7 +93,11 @@ def read_new_request(form: Form, service: Any) -> NewRequest | None:
 
 
 async def _new_page(
-    request: Request[Any, Any, Any], service: Any, form: Form, status: int = 200
+    request: Request[Any, Any, Any],
+    service: Any,
+    form: Form,
+    status: int = 200,
+    files_lost: bool = False,
 ) -> Template:
     return await render(
         request,
@@ -89,6 +105,8 @@ async def _new_page(
         {
             "service": service,
             "form": form,
+            "upload_limits": limits_of(request),
+            "files_lost": files_lost,
             "priorities": [(p, priority_label(p)) for p in PRIORITIES],
             "back_url": "/",
         },
@@ -104,7 +122,7 @@ async def new_request(request: Request[Any, Any, Any], slug: FromPath[str]) -> T
     return await _new_page(request, service, form)
 
 
-@post("/new/{slug:str}")
+@post("/new/{slug:str}", opt=UPLOADS)
 async def create_request(
     request: Request[Any, Any, Any], slug: FromPath[str]
 ) -> Template | Redirect:
@@ -115,9 +133,23 @@ async def create_request(
     if not token or len(token) > 64:
         raise Refused(_("This form is incomplete. Reload the page and try again."))
     data = read_new_request(form, service)
-    if data is None:
-        return await _new_page(request, service, form, 422)
-    result = await submit(actor, service, data, channel="pwa", idempotency_key=f"form:{token}")
+    if data is None:  # a browser cannot refill a file input: say so instead of losing them
+        lost = bool(file_parts(form.data))
+        return await _new_page(request, service, form, 422, files_lost=lost)
+    try:
+        files = await read_uploads(request, form.data)
+    except UploadRefused as exc:
+        form.error("files", exc.message())
+        return await _new_page(request, service, form, exc.status_code, files_lost=True)
+    result = await submit(
+        actor,
+        service,
+        data,
+        channel="pwa",
+        idempotency_key=f"form:{token}",
+        attachments=files,
+        storage=storage_of(request),
+    )
     if result.created:
         announce(request, actor.org_id, result.number)
         flash(
@@ -164,6 +196,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
     actor = current_actor(request)
     row = await _visible_or_404(actor, number)
     events = await inbox.timeline(actor, row)
+    files = await attachments.for_request(actor.org_id, row["id"])
     service = request.app.state.services.get(row["service"])
     chain = await approval_chain(actor.org_id, row["id"]) if row["approval_mode"] == "chain" else []
     pending = [s["id"] for s in chain if s["status"] == "pending"]
@@ -182,7 +215,13 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "r": row,
             "service": service,
             "events": events,
+            "files": files,
+            "files_by_id": {f["id"]: f for f in files},
+            "can_attach": attachments.can_attach(actor, row),
+            "upload_limits": limits_of(request),
             "can_cancel": inbox.can_cancel(actor, row),
+            "can_edit": row["status"] in EDITABLE and may_edit(actor, row),
+            "can_reassign": actor.is_org_admin,
             "is_assignee": row["assignee"] == actor.user_id,
             "is_requester": row["requester"] == actor.user_id,
             "rating_tags": TAGS,
