@@ -6,6 +6,7 @@ built here and handed down through ``app.state``; nothing is a module-level glob
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
@@ -298,7 +299,13 @@ def app_factory() -> Litestar:
     """Entry point for granian (``--factory web.app:app_factory``)."""
     logging.getLogger("houqin").setLevel(logging.INFO)
     without_pydantic()
-    return create_app()
+    app = create_app()
+    # Everything built so far lives as long as the worker: keep it out of the garbage
+    # collector's sweeps, which otherwise walk it again and again mid-request (the
+    # desk queue's p99 under `make bench`; see docs/performance.md).
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def without_pydantic() -> None:

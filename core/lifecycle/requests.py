@@ -345,9 +345,17 @@ async def transition(
             (v for col, v in (changes or {}).items() if col is ServiceRequest.assignee),
             row["assignee"],
         )
-        await notify_status(
-            org_id, request_id, target, row["requester"], assignee, actor.user_id if actor else None
-        )
+        if action != Action.AUTO_APPROVE:
+            # An automatic approval happens while the requester submits (or edits) and
+            # is on their screen already: no notification for it.
+            await notify_status(
+                org_id,
+                request_id,
+                target,
+                row["requester"],
+                assignee,
+                actor.user_id if actor else None,
+            )
         if current == Status.ON_HOLD:
             # The hold is over: the resolution due time moves by the paused business time.
             from core.lifecycle.deadlines import schedule

@@ -13,7 +13,6 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
 
-import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core import i18n
@@ -104,6 +103,8 @@ async def send(message: Message, settings: Settings) -> None:
         raise Undeliverable("channel_unavailable")
     mail = render_email(message, settings)
     implicit_tls = settings.smtp_port == 465  # SMTPS: TLS from the first byte, no STARTTLS
+    import aiosmtplib  # only processes that send mail pay for it
+
     await aiosmtplib.send(
         mail,
         hostname=settings.smtp_host,

@@ -229,7 +229,9 @@ async def test_turned_off_means_skipped_and_no_email(
     rows = await _deliveries(org, "employee")
     assert [(r["status"], r["last_error"]) for r in rows] == [("skipped", "off")] * 2
     # the in-app list still has both
-    assert await Notification.count().where(Notification.user == org.users["employee"]) == 3
+    assert (
+        await Notification.count().where(Notification.user == org.users["employee"]) == 2
+    )  # in progress, done (an automatic approval is not announced)
     await login(client, org.logins["employee"])
     log = await client.get("/me/notifications/log", headers={"accept-language": "en"})
     assert "Turned off in the notification settings" in log.text
@@ -261,9 +263,8 @@ async def test_quiet_hours_hold_until_they_end(
 
     ctx = _ctx(app)
     assert await deliver_due(ctx, org.id, end - timedelta(minutes=1)) == {}
-    # held with it: the approval of the same submit
-    assert await deliver_due(ctx, org.id, end + timedelta(seconds=1)) == {"sent": 2}
-    assert len(mailbox.to(_address(org, "employee"))) == 2
+    assert await deliver_due(ctx, org.id, end + timedelta(seconds=1)) == {"sent": 1}
+    assert len(mailbox.to(_address(org, "employee"))) == 1
 
 
 async def test_digest_sends_one_email_with_every_item(
@@ -287,11 +288,11 @@ async def test_digest_sends_one_email_with_every_item(
 
     ctx = _ctx(app)
     assert await deliver_due(ctx, org.id, due + timedelta(minutes=5)) == {}  # not immediate
-    # two approvals and two starts, in one e-mail
-    assert await deliver_due(ctx, org.id, due + timedelta(minutes=5), digest=True) == {"sent": 4}
+    # the two starts, in one e-mail
+    assert await deliver_due(ctx, org.id, due + timedelta(minutes=5), digest=True) == {"sent": 2}
     assert await deliver_due(ctx, org.id, due + timedelta(minutes=5), digest=True) == {}
     (mail,) = mailbox.to(_address(org, "employee"))
-    assert mail["Subject"] == f"Org {org.slug}: 4 updates"
+    assert mail["Subject"] == f"Org {org.slug}: 2 updates"
     body = _text(mail)
     assert first.number in body and second.number in body and "last digest" in body
 
