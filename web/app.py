@@ -49,6 +49,7 @@ from web.routes.approval_steps import STEP_HANDLERS
 from web.routes.approvals import APPROVAL_HANDLERS
 from web.routes.attachments import API_ATTACHMENT_HANDLERS, ATTACHMENT_HANDLERS
 from web.routes.desk import DESK_HANDLERS
+from web.routes.desk_new import DESK_NEW_HANDLERS
 from web.routes.edit import EDIT_HANDLERS
 from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.me import ME_HANDLERS
@@ -203,6 +204,7 @@ def create_app(
             *NOTIFICATION_HANDLERS,
             *NOTIFICATION_SETTINGS_HANDLERS,
             *DESK_HANDLERS,
+            *DESK_NEW_HANDLERS,
             *SUGGESTION_HANDLERS,
         ],
         guards=[login_required],

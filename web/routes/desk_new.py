@@ -1,0 +1,144 @@
+"""The desk submits on someone's behalf: a phone call, a walk-in at the service window.
+
+The person is found with a typeahead (at most ``MAX_MATCHES`` rows, never a list of
+every user); the request is theirs (requester, department) and records who typed it
+(``submitted_by``) and the channel ``desk``. Dispatchers, org admins and service admins
+may do it; the same one-time form token as on the phone makes a double submit harmless.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.identity.roles import DISPATCHER
+from core.lifecycle.reassign import MAX_MATCHES, find_people
+from core.lifecycle.requests import PRIORITIES, submit
+from core.tables import User
+from web.auth import current_actor
+from web.errors import Refused
+from web.forms import Form
+from web.live import announce
+from web.routes.requests import priority_label, read_new_request
+from web.templating import render
+
+URL = "/desk/new"
+
+
+def may_submit_for_others(actor: Actor) -> bool:
+    return actor.has_role(DISPATCHER) or actor.is_org_admin or bool(actor.administered_services)
+
+
+def _staff(request: Request[Any, Any, Any]) -> Actor:
+    actor = current_actor(request)
+    if not may_submit_for_others(actor):
+        raise PermissionDeniedException()
+    return actor
+
+
+def _services(request: Request[Any, Any, Any], actor: Actor) -> list[Any]:
+    return request.app.state.services.enabled(actor.enabled_plugins)
+
+
+async def _page(
+    request: Request[Any, Any, Any], actor: Actor, form: Form, status: int = 200
+) -> Template:
+    services = _services(request, actor)
+    if not services:
+        raise NotFoundException()
+    wanted = form.get("service") or request.path_params.get("slug", "")
+    service = next((s for s in services if s.slug == wanted), services[0])
+    q = form.get("q")
+    people = await find_people(actor.org_id, q)
+    chosen = form.get("user")
+    if chosen.isdigit() and all(p["id"] != int(chosen) for p in people):
+        # Sent back with an error: the person already picked stays on screen.
+        people = await find_people(actor.org_id, "", include=int(chosen)) + people
+    return await render(
+        request,
+        "desk/new.html",
+        {
+            "form": form,
+            "services": services,
+            "service": service,
+            "q": q,
+            "people": people,
+            "max_matches": MAX_MATCHES,
+            "priorities": [(p, priority_label(p)) for p in PRIORITIES],
+        },
+        status_code=status,
+        block="matches",
+    )
+
+
+@get(URL)
+async def new_for_someone(
+    request: Request[Any, Any, Any], q: FromQuery[str] = "", service: FromQuery[str] = ""
+) -> Template:
+    actor = _staff(request)
+    form = Form(
+        {
+            "q": q[:100],
+            "service": service[:64],
+            "priority": "normal",
+            "submit_token": secrets.token_urlsafe(16),
+        }
+    )
+    return await _page(request, actor, form)
+
+
+@post(URL + "/{slug:str}")
+async def submit_for_someone(
+    request: Request[Any, Any, Any], slug: FromPath[str]
+) -> Template | Redirect:
+    actor = _staff(request)
+    service = next((s for s in _services(request, actor) if s.slug == slug), None)
+    if service is None:
+        raise NotFoundException()
+    form = await Form.read(request)
+    token = form.get("submit_token")
+    if not token or len(token) > 64:
+        raise Refused(_("This form is incomplete. Reload the page and try again."))
+    chosen = form.get("user")
+    person = None
+    if chosen.isdigit():
+        found = await (
+            User.select(User.id, User.display_name, User.department)
+            .where((User.org == actor.org_id) & (User.id == int(chosen)) & User.is_active.eq(True))
+            .first()
+        )
+        person = found
+    if person is None:
+        form.error("user", _("Search for a person and choose them."))
+    data = read_new_request(form, service)
+    if data is None or person is None:
+        return await _page(request, actor, form, 422)
+    result = await submit(
+        actor,
+        service,
+        data,
+        channel="desk",
+        idempotency_key=f"form:{token}",
+        requester_id=person["id"],
+        department_id=person["department"],
+    )
+    if result.created:
+        announce(request, actor.org_id, result.number)
+        flash(
+            request,
+            category="success",
+            message=_("Request %(number)s is submitted for %(name)s.")
+            % {"number": result.number, "name": person["display_name"]},
+        )
+    return Redirect(f"/requests/{result.number}", status_code=303)
+
+
+DESK_NEW_HANDLERS = [new_for_someone, submit_for_someone]
