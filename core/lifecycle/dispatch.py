@@ -118,14 +118,29 @@ async def decliners(org_id: int, request_id: int) -> set[int]:
 
 
 async def assign(
-    actor: Actor | None, org_id: int, request_id: int, user_id: int, team_id: int | None, how: str
+    actor: Actor | None,
+    org_id: int,
+    request_id: int,
+    user_id: int,
+    team_id: int | None,
+    how: str,
+    *,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> Status:
-    """Give the request to ``user_id`` (strategy or dispatcher), recording how."""
+    """Give the request to ``user_id`` (strategy or dispatcher), recording how.
+
+    A hand-over from one agent to another carries the dispatcher's ``reason``; it is
+    kept on an internal event (the requester sees who handles it, not why it moved).
+    """
     status = await transition(
         actor,
         org_id,
         request_id,
         Action.ASSIGN,
+        message=reason,
+        public=not reason,
+        expected_version=expected_version,
         data={"assignee": user_id, "team": team_id, "how": how},
         changes={ServiceRequest.assignee: user_id, ServiceRequest.team_id: team_id},
     )

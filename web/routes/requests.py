@@ -41,6 +41,7 @@ from web.errors import Refused
 from web.forms import Form
 from web.live import announce
 from web.routes.approvals import step_label
+from web.routes.work import handover_options
 from web.templating import render
 from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
 
@@ -222,6 +223,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "can_cancel": inbox.can_cancel(actor, row),
             "can_edit": row["status"] in EDITABLE and may_edit(actor, row),
             "can_reassign": actor.is_org_admin,
+            "handover_to": await handover_options(actor, row),
             "is_assignee": row["assignee"] == actor.user_id,
             "is_requester": row["requester"] == actor.user_id,
             "rating_tags": TAGS,

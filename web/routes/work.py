@@ -302,6 +302,58 @@ async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) 
     return Redirect("/desk", status_code=303)
 
 
+HANDOVER = frozenset({Status.ASSIGNED.value, Status.IN_PROGRESS.value})
+
+
+async def handover_options(actor: Actor, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The agents a dispatcher may hand this request over to: its team's other members
+    (a team's size bounds the list), or nothing when the actor may not or it is not in
+    hand."""
+    if row["status"] not in HANDOVER or not row["team_id"] or not _may_dispatch(actor):
+        return []
+    return await TeamMember.select(
+        TeamMember.user, TeamMember.on_duty, TeamMember.user.display_name.as_alias("name")
+    ).where(
+        (TeamMember.org == actor.org_id)
+        & (TeamMember.team == row["team_id"])
+        & (TeamMember.user != (row["assignee"] or 0))
+    )
+
+
+@post("/requests/{number:str}/handover")
+async def handover(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    """Reassign with a reason (the agent is away, the wrong skill…), recorded."""
+    actor = current_actor(request)
+    if not _may_dispatch(actor):
+        raise PermissionDeniedException()
+    row = await _row(actor, number)
+    form = await Form.read(request)
+    options = {o["user"] for o in await handover_options(actor, row)}
+    agent = form.get("agent")
+    if not agent.isdigit() or int(agent) not in options:
+        raise Refused(_("Choose another agent of this request's team."), 422)
+    reason = form.get("reason")[:500]
+    if not reason:
+        raise Refused(_("Say why it moves, for the record."), 422)
+    version = form.get("version")
+    try:
+        await assign(
+            actor,
+            actor.org_id,
+            row["id"],
+            int(agent),
+            row["team_id"],
+            "reassigned",
+            reason=reason,
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except (IllegalTransition, Conflict) as exc:
+        raise _changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("Handed over."))
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
 # -- teams (admin) ---------------------------------------------------------------------
 
 
@@ -446,6 +498,7 @@ async def member_remove(request: Request[Any, Any, Any], member_id: FromPath[int
 
 
 WORK_HANDLERS = [
+    handover,
     my_tasks,
     toggle_duty,
     agent_action,
