@@ -84,6 +84,9 @@ class ServiceType:
     # Requests carry an amount (¥) that approval rules test; the edit page then asks
     # for it (a request that already has an amount is always edited with it).
     uses_amount: bool = False
+    # A plugin with a form of its own (asset/location pickers, extra rows) names it here;
+    # the home tile and ``/new/<slug>`` then lead there instead of the generic form.
+    new_url: str | None = None
 
     def kind_label(self, code: str, gettext: Callable[[str], str]) -> str:
         for kind in self.kinds:

@@ -9,7 +9,7 @@ the meantime (version check); both write a :class:`RequestEvent`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -94,6 +94,7 @@ async def submit(
     facts: Mapping[str, object] | None = None,
     attachments: Sequence[PreparedFile] = (),
     storage: Storage | None = None,
+    on_created: Callable[[int], Awaitable[None]] | None = None,
 ) -> Submitted:
     """Create a request (and its first events) once per idempotency key, and route it.
 
@@ -102,7 +103,9 @@ async def submit(
     "submitted"): auto and filing approve at once, a chain opens its first step.
     ``facts`` are plugin-supplied facts that approval rules may test; they are kept
     on the first event so an edit is re-routed with them, and merged with what the
-    organisation's plugins answer to the ``approval_facts`` hook.
+    organisation's plugins answer to the ``approval_facts`` hook. ``on_created(request_id)``
+    lets a plugin write its detail rows in the same transaction, before routing (so
+    ``approval_facts`` can read them): a failed submit leaves neither behind.
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -161,6 +164,8 @@ async def submit(
                 )
             )
             await record(actor.org_id, request_id, actor.user_id, stored, moment)
+            if on_created is not None:
+                await on_created(request_id)
             department = department_id if requester_id else actor.department_id
             if service.uses_approval:
                 from core.lifecycle.approvals import ApprovalSubject

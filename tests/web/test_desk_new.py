@@ -32,7 +32,11 @@ async def test_dispatcher_submits_for_an_employee(client: AsyncTestClient, db) -
     done = await post(client, "/desk/new/general", form)
     assert done.status_code == 303
     number = done.headers["location"].rsplit("/", 1)[1]
-    row = await ServiceRequest.select().where(ServiceRequest.number == number).first()
+    row = (
+        await ServiceRequest.select()
+        .where((ServiceRequest.org == org.id) & (ServiceRequest.number == number))
+        .first()
+    )
     assert row["requester"] == org.users["employee"]
     assert row["submitted_by"] == org.users["dispatcher"] and row["channel"] == "desk"
     again = await post(client, "/desk/new/general", form)  # a double click

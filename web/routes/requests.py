@@ -116,9 +116,11 @@ async def _new_page(
 
 
 @get("/new/{slug:str}")
-async def new_request(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+async def new_request(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template | Redirect:
     actor = current_actor(request)
     service = _service_or_404(request, actor, slug)
+    if service.new_url:  # the plugin's own form (it writes its detail rows with the request)
+        return Redirect(service.new_url, status_code=303)
     form = Form({"priority": "normal", "submit_token": secrets.token_urlsafe(16)})
     return await _new_page(request, service, form)
 

@@ -1,0 +1,161 @@
+"""Hook implementations of the repairs plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.config import Settings
+from core.descriptors import Kind, Label, NavItem, Permission, ServiceType
+from core.hookspecs import hookimpl
+from core.identity.actor import Actor
+from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
+
+SLUG = "repairs"
+MANAGE_ASSETS = "repairs.manage_assets"
+
+REPAIRS = ServiceType(
+    slug=SLUG,
+    name=lambda _: _("Repairs"),
+    description=lambda _: _("Report a fault with equipment or a room"),
+    icon="tool",
+    prefix="BX",
+    kinds=(
+        Kind("electrical", lambda _: _("Electrical")),
+        Kind("plumbing", lambda _: _("Plumbing")),
+        Kind("it", lambda _: _("IT equipment")),
+        Kind("furniture", lambda _: _("Furniture")),
+        Kind("hvac", lambda _: _("Heating and air conditioning")),
+        Kind("other", lambda _: _("Other fault")),
+    ),
+    uses_approval=True,
+    uses_dispatch=True,
+    order=10,
+    new_url="/s/repairs/new",
+)
+
+__all__ = [
+    "admin_pages",
+    "audit_action_labels",
+    "extra_head_assets",
+    "nav_items",
+    "register_permissions",
+    "register_routes",
+    "register_service_types",
+    "seed_demo",
+]
+
+
+@hookimpl
+def register_service_types() -> list[ServiceType]:
+    return [REPAIRS]
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    return [
+        Permission(
+            MANAGE_ASSETS,
+            lambda _: _("Manage repair locations, assets and QR stickers"),
+            frozenset({SERVICE_ADMIN, ORG_ADMIN}),
+        )
+    ]
+
+
+@hookimpl
+def register_routes(settings: Settings) -> list[Any]:
+    from plugins.repairs.routes import HANDLERS
+
+    return HANDLERS
+
+
+@hookimpl
+def audit_action_labels() -> dict[str, Label]:
+    return {
+        "repairs.asset_saved": lambda _: _("Asset saved"),
+        "repairs.assets_imported": lambda _: _("Assets imported"),
+        "repairs.qr_regenerated": lambda _: _("QR sticker replaced"),
+        "repairs.location_saved": lambda _: _("Repair location saved"),
+    }
+
+
+@hookimpl
+def extra_head_assets() -> list[str]:
+    return ["/static/repairs/repairs.css"]
+
+
+@hookimpl
+def nav_items(actor: Actor) -> list[NavItem]:
+    items = [NavItem("repairs", lambda _: _("Report a fault"), "/s/repairs/new", "tool", order=300)]
+    if actor.can(MANAGE_ASSETS):
+        items.append(
+            NavItem("repairs-assets", lambda _: _("Assets"), "/s/repairs/admin/assets", "building")
+        )
+    return items
+
+
+@hookimpl
+def admin_pages(actor: Actor) -> list[NavItem]:
+    if not actor.can(MANAGE_ASSETS):
+        return []
+    return [
+        NavItem("repairs-assets", lambda _: _("Repair assets"), "/s/repairs/admin/assets", "tool"),
+        NavItem(
+            "repairs-locations",
+            lambda _: _("Repair locations"),
+            "/s/repairs/admin/locations",
+            "building",
+        ),
+    ]
+
+
+@hookimpl
+async def seed_demo(org_id: int, users: dict[str, int]) -> None:
+    from plugins.repairs.assets import new_token
+    from plugins.repairs.tables import RepairAsset, RepairLocation
+
+    async def place(kind: str, name: str, code: str, parent: int | None) -> int:
+        row = await RepairLocation.insert(
+            RepairLocation(
+                org=org_id,
+                parent=parent,
+                kind=kind,
+                name=name,
+                code=code,
+                qr_token=new_token() if kind == "room" else None,
+            )
+        ).returning(RepairLocation.id)
+        return row[0]["id"]
+
+    building = await place("building", "行政楼 A 座", "A", None)
+    rooms: dict[str, int] = {}
+    for floor in (1, 2, 3):
+        floor_id = await place("floor", f"{floor} 层", f"A{floor}", building)
+        for number in (1, 2, 3):
+            code = f"A{floor}0{number}"
+            rooms[code] = await place("room", f"{code} 室", code, floor_id)
+    assets = [
+        ("ZC-0001", "会议室投影仪", "it", "爱普生 CB-X50", "A101"),
+        ("ZC-0002", "立式空调", "hvac", "格力 KFR-72LW", "A101"),
+        ("ZC-0003", "打印复印一体机", "it", "理光 MP 2555", "A102"),
+        ("ZC-0004", "饮水机", "plumbing", "美的 YR1226S", "A103"),
+        ("ZC-0005", "会议桌", "furniture", "", "A201"),
+        ("ZC-0006", "吸顶灯", "electrical", "", "A202"),
+        ("ZC-0007", "台式电脑", "it", "联想 启天 M430", "A203"),
+        ("ZC-0008", "中央空调室内机", "hvac", "大金 FXFQ", "A301"),
+        ("ZC-0009", "卫生间水龙头", "plumbing", "", "A302"),
+        ("ZC-0010", "办公椅", "furniture", "", "A303"),
+    ]
+    await RepairAsset.insert(
+        *(
+            RepairAsset(
+                org=org_id,
+                code=code,
+                name=name,
+                category=category,
+                model=model,
+                location=rooms[room],
+                qr_token=new_token(),
+            )
+            for code, name, category, model, room in assets
+        )
+    )

@@ -1,0 +1,554 @@
+"""Pages of the repairs plugin (/s/repairs/): the phone report form, the asset page for
+staff, and the admin pages for locations, assets, CSV and QR stickers."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from core.attachments import UploadRefused
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.identity.roles import AGENT, AUDITOR, DISPATCHER
+from core.identity.service import audit
+from core.lifecycle.requests import PRIORITIES, NewRequest, submit, visible_to
+from core.tables import Department
+from plugins.repairs import assets as A
+from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
+from plugins.repairs.tables import RepairAsset, RepairLocation, RepairRequestDetail
+from web.auth import current_actor, permission_required
+from web.errors import Refused
+from web.forms import Form
+from web.live import announce
+from web.routes.requests import priority_label, read_common_fields
+from web.templating import render
+from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+
+can_manage = [permission_required(MANAGE_ASSETS)]
+MAX_STICKERS = 120
+
+
+def is_staff(actor: Actor) -> bool:
+    """Who may open an asset's page: the people who look after or oversee repairs."""
+    return (
+        actor.can(MANAGE_ASSETS)
+        or actor.has_role(AGENT)
+        or actor.has_role(DISPATCHER)
+        or actor.has_role(AUDITOR)
+    )
+
+
+async def staff_only(connection: Any, _handler: Any) -> None:
+    if not is_staff(current_actor(connection)):
+        raise PermissionDeniedException()
+
+
+def _kinds() -> list[tuple[str, Any]]:
+    return [(k.code, k.label) for k in REPAIRS.kinds]
+
+
+# ---------------------------------------------------------------- report form
+
+
+async def _report_page(
+    request: Request[Any, Any, Any],
+    form: Form,
+    asset: dict[str, Any] | None,
+    status: int = 200,
+    files_lost: bool = False,
+) -> Template:
+    actor = current_actor(request)
+    room_q = request.query_params.get("room_q", "").strip()[:50]
+    return await render(
+        request,
+        "repairs/report.html",
+        {
+            "form": form,
+            "asset": asset,
+            "kinds": REPAIRS.kinds,
+            "rooms": [] if asset else await A.rooms(actor.org_id, room_q),
+            "room_q": room_q,
+            "priorities": [(p, priority_label(p)) for p in PRIORITIES],
+            "upload_limits": limits_of(request),
+            "files_lost": files_lost,
+            "back_url": "/",
+        },
+        status_code=status,
+    )
+
+
+@get("/new")
+async def report_form(request: Request[Any, Any, Any], asset: FromQuery[str] = "") -> Template:
+    actor = current_actor(request)
+    found = None
+    if asset:
+        found = await A.asset_by_token(actor.org_id, asset)
+        if found is None:  # another org's, revoked or made up: the same answer for all
+            raise NotFoundException()
+    form = Form(
+        {
+            "priority": "normal",
+            "submit_token": secrets.token_urlsafe(16),
+            "asset": asset,
+            "kind": found["category"] if found else "",
+        }
+    )
+    return await _report_page(request, form, found)
+
+
+@post("/new", opt=UPLOADS)
+async def report_create(request: Request[Any, Any, Any]) -> Template | Redirect:
+    actor = current_actor(request)
+    form = await Form.read(request)
+    token = form.get("submit_token")
+    if not token or len(token) > 64:
+        raise Refused(_("This form is incomplete. Reload the page and try again."))
+    asset = None
+    if form.get("asset"):
+        asset = await A.asset_by_token(actor.org_id, form.get("asset"))
+        if asset is None:
+            raise NotFoundException()
+    kind = form.get("kind")
+    if kind not in A.categories():
+        form.error("kind", _("Choose what kind of fault it is."))
+    title, description, _location, priority = read_common_fields(form)
+    location = None
+    if asset is None:
+        room = form.get("room")
+        if not room.isdigit():
+            form.error("room", _("Choose the room where the fault is."))
+        else:
+            location = await A.get_location(actor.org_id, int(room))
+            if location is None:
+                form.error("room", _("Choose the room where the fault is."))
+    elif asset["location"]:
+        location = await A.get_location(actor.org_id, asset["location"])
+    if not form.ok:
+        lost = bool(file_parts(form.data, "photos"))
+        return await _report_page(request, form, asset, 422, files_lost=lost)
+    try:
+        photos = await read_uploads(request, form.data, "photos")
+    except UploadRefused as exc:
+        form.error("photos", exc.message())
+        return await _report_page(request, form, asset, exc.status_code, files_lost=True)
+    place = A.place_label(location) if location else ""
+    if asset:
+        place = f"{place} · {asset['name']} ({asset['code']})" if place else asset["name"]
+
+    async def write_detail(request_id: int) -> None:
+        await RepairRequestDetail.insert(
+            RepairRequestDetail(
+                org=actor.org_id,
+                request=request_id,
+                asset=asset["id"] if asset else None,
+                location=location["id"] if location else None,
+            )
+        )
+
+    result = await submit(
+        actor,
+        REPAIRS,
+        NewRequest(
+            kind=kind,
+            title=title,
+            description=description,
+            location=place[:200],
+            priority=priority,
+        ),
+        channel="qr" if asset else "pwa",
+        idempotency_key=f"form:{token}",
+        facts={"category": kind},
+        attachments=photos,
+        storage=storage_of(request),
+        on_created=write_detail,
+    )
+    if result.created:
+        announce(request, actor.org_id, result.number)
+        flash(
+            request,
+            category="success",
+            message=_("Request %(number)s is submitted.") % {"number": result.number},
+        )
+    return Redirect(f"/requests/{result.number}", status_code=303)
+
+
+# ---------------------------------------------------------------- asset page (staff)
+
+
+async def _asset_or_404(actor: Actor, asset_id: int) -> dict[str, Any]:
+    row = await A.get_asset(actor.org_id, asset_id)
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+@get("/assets/{asset_id:int}", guards=[staff_only])
+async def asset_detail(request: Request[Any, Any, Any], asset_id: FromPath[int]) -> Template:
+    actor = current_actor(request)
+    asset = await _asset_or_404(actor, asset_id)
+    location = await A.get_location(actor.org_id, asset["location"]) if asset["location"] else None
+    requests = await A.asset_requests(actor.org_id, asset_id, visible_to(actor))
+    faults = await A.recent_fault_count(actor.org_id, asset_id)
+    return await render(
+        request,
+        "repairs/asset.html",
+        {
+            "asset": asset,
+            "place": A.place_label(location) if location else "",
+            "requests": requests,
+            "faults": faults,
+            "repeat_failure": faults >= A.REPEAT_COUNT,
+            "category_label": lambda code: REPAIRS.kind_label(code, _),
+            "can_manage": actor.can(MANAGE_ASSETS),
+            "report_url": A.report_url(request.app.state.settings.base_url, asset["qr_token"]),
+            "back_url": "/s/repairs/admin/assets" if actor.can(MANAGE_ASSETS) else "/",
+        },
+    )
+
+
+@get("/assets/{asset_id:int}/qr.svg", guards=[staff_only])
+async def asset_qr(request: Request[Any, Any, Any], asset_id: FromPath[int]) -> Response[bytes]:
+    actor = current_actor(request)
+    asset = await _asset_or_404(actor, asset_id)
+    url = A.report_url(request.app.state.settings.base_url, asset["qr_token"])
+    return Response(
+        A.qr_svg(url, scale=6),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+# ---------------------------------------------------------------- admin: locations
+
+
+@get("/admin/locations", guards=can_manage)
+async def locations_page(request: Request[Any, Any, Any]) -> Template:
+    actor = current_actor(request)
+    return await _locations(request, actor, Form({"kind": "building"}))
+
+
+async def _locations(
+    request: Request[Any, Any, Any], actor: Actor, form: Form, status: int = 200
+) -> Template:
+    tree = await A.location_tree(actor.org_id)
+    return await render(
+        request,
+        "repairs/locations.html",
+        {
+            "tree": tree,
+            "form": form,
+            "parents": [
+                (str(r["id"]), "— " * r["depth"] + r["name"]) for r in tree if r["kind"] != "room"
+            ],
+            "kinds": [
+                ("building", _("Building")),
+                ("floor", _("Floor")),
+                ("room", _("Room")),
+            ],
+            "back_url": "/admin",
+        },
+        status_code=status,
+    )
+
+
+def _read_location(form: Form) -> tuple[str, str]:
+    name = form.required("name", _("Give the place a name."), 100, _("At most 100 characters."))
+    code = form.get("code")
+    if len(code) > 50:
+        form.error("code", _("At most 50 characters."))
+    return name, code
+
+
+@post("/admin/locations", guards=can_manage)
+async def location_create(request: Request[Any, Any, Any]) -> Template | Redirect:
+    actor = current_actor(request)
+    form = await Form.read(request)
+    name, code = _read_location(form)
+    kind = form.get("kind")
+    if kind not in A.KINDS:
+        form.error("kind", _("Choose building, floor or room."))
+    parent_id = None
+    if form.get("parent"):
+        parent = (
+            await A.get_location(actor.org_id, int(form.get("parent")))
+            if form.get("parent").isdigit()
+            else None
+        )
+        if parent is None or parent["kind"] == "room":
+            form.error("parent", _("Choose a building or floor that exists."))
+        else:
+            parent_id = parent["id"]
+    elif kind in ("floor", "room"):
+        form.error("parent", _("A floor or room belongs to a building or floor."))
+    if not form.ok:
+        return await _locations(request, actor, form, 422)
+    await RepairLocation.insert(
+        RepairLocation(
+            org=actor.org_id,
+            parent=parent_id,
+            kind=kind,
+            name=name,
+            code=code,
+            qr_token=A.new_token() if kind == "room" else None,
+        )
+    )
+    await audit(actor.org_id, actor.user_id, "repairs.location_saved", name)
+    flash(request, category="success", message=_("The place is added."))
+    return Redirect("/s/repairs/admin/locations", status_code=303)
+
+
+@post("/admin/locations/{location_id:int}", guards=can_manage)
+async def location_rename(
+    request: Request[Any, Any, Any], location_id: FromPath[int]
+) -> Template | Redirect:
+    actor = current_actor(request)
+    if await A.get_location(actor.org_id, location_id) is None:
+        raise NotFoundException()
+    form = await Form.read(request)
+    name, code = _read_location(form)
+    if not form.ok:
+        raise Refused(next(iter(form.errors.values())))
+    await RepairLocation.update({RepairLocation.name: name, RepairLocation.code: code}).where(
+        (RepairLocation.org == actor.org_id) & (RepairLocation.id == location_id)
+    )
+    await audit(actor.org_id, actor.user_id, "repairs.location_saved", name)
+    flash(request, category="success", message=_("The place is renamed."))
+    return Redirect("/s/repairs/admin/locations", status_code=303)
+
+
+# ---------------------------------------------------------------- admin: assets
+
+
+@get("/admin/assets", guards=can_manage)
+async def assets_page(
+    request: Request[Any, Any, Any], q: FromQuery[str] = "", after: FromQuery[int | None] = None
+) -> Template:
+    actor = current_actor(request)
+    q = q.strip()[:50]
+    rows, next_after = await A.asset_page(actor.org_id, q, after)
+    return await render(
+        request,
+        "repairs/assets.html",
+        {
+            "rows": rows,
+            "q": q,
+            "next_after": next_after,
+            "category_label": lambda code: REPAIRS.kind_label(code, _),
+            "back_url": "/admin",
+        },
+    )
+
+
+async def _asset_form(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    form: Form,
+    asset_id: int | None,
+    status: int = 200,
+) -> Template:
+    tree = await A.location_tree(actor.org_id)
+    departments = (
+        await Department.select(Department.id, Department.name)
+        .where(Department.org == actor.org_id)
+        .order_by(Department.name)
+    )
+    return await render(
+        request,
+        "repairs/asset_form.html",
+        {
+            "form": form,
+            "asset_id": asset_id,
+            "categories": [(k.code, k.label(_)) for k in REPAIRS.kinds],
+            "locations": [(str(r["id"]), "— " * r["depth"] + r["name"]) for r in tree],
+            "departments": [(str(d["id"]), d["name"]) for d in departments],
+            "statuses": [("active", _("In use")), ("retired", _("Retired"))],
+            "back_url": f"/s/repairs/assets/{asset_id}" if asset_id else "/s/repairs/admin/assets",
+        },
+        status_code=status,
+    )
+
+
+@get("/admin/assets/new", guards=can_manage)
+async def asset_new(request: Request[Any, Any, Any]) -> Template:
+    actor = current_actor(request)
+    return await _asset_form(request, actor, Form({"status": "active"}), None)
+
+
+@get("/admin/assets/{asset_id:int}/edit", guards=can_manage)
+async def asset_edit(request: Request[Any, Any, Any], asset_id: FromPath[int]) -> Template:
+    actor = current_actor(request)
+    row = await _asset_or_404(actor, asset_id)
+    values = {k: ("" if v is None else str(v)) for k, v in row.items()}
+    return await _asset_form(request, actor, Form(values), asset_id)
+
+
+async def _read_asset(actor: Actor, form: Form, asset_id: int | None) -> A.AssetInput:
+    data = A.check_asset({k: form.get(k) for k in A.CSV_FIELDS})
+    for name in ("location", "department"):
+        value = form.get(name)
+        if not value:
+            continue
+        table = RepairLocation if name == "location" else Department
+        found = value.isdigit() and await table.exists().where(
+            (table.org == actor.org_id) & (table.id == int(value))
+        )
+        if found:
+            setattr(data, name, int(value))
+        else:
+            data.errors[name] = _("Choose one from the list.")
+    if data.code and "code" not in data.errors:
+        if await A.code_taken(actor.org_id, data.code, asset_id):
+            data.errors["code"] = _("Another asset already has the code %(code)s.") % {
+                "code": data.code
+            }
+    for name, message in data.errors.items():
+        form.error(name, message)
+    return data
+
+
+@post("/admin/assets", guards=can_manage)
+async def asset_create(request: Request[Any, Any, Any]) -> Template | Redirect:
+    actor = current_actor(request)
+    form = await Form.read(request)
+    data = await _read_asset(actor, form, None)
+    if not form.ok:
+        return await _asset_form(request, actor, form, None, 422)
+    values = {col._meta.name: value for col, value in A.asset_values(data).items()}
+    row = await RepairAsset.insert(
+        RepairAsset(org=actor.org_id, qr_token=A.new_token(), **values)
+    ).returning(RepairAsset.id)
+    await audit(actor.org_id, actor.user_id, "repairs.asset_saved", data.code)
+    flash(request, category="success", message=_("The asset is saved."))
+    return Redirect(f"/s/repairs/assets/{row[0]['id']}", status_code=303)
+
+
+@post("/admin/assets/{asset_id:int}", guards=can_manage)
+async def asset_update(
+    request: Request[Any, Any, Any], asset_id: FromPath[int]
+) -> Template | Redirect:
+    actor = current_actor(request)
+    await _asset_or_404(actor, asset_id)
+    form = await Form.read(request)
+    data = await _read_asset(actor, form, asset_id)
+    if not form.ok:
+        return await _asset_form(request, actor, form, asset_id, 422)
+    await RepairAsset.update(A.asset_values(data)).where(
+        (RepairAsset.org == actor.org_id) & (RepairAsset.id == asset_id)
+    )
+    await audit(actor.org_id, actor.user_id, "repairs.asset_saved", data.code)
+    flash(request, category="success", message=_("The asset is saved."))
+    return Redirect(f"/s/repairs/assets/{asset_id}", status_code=303)
+
+
+@post("/admin/assets/{asset_id:int}/qr", guards=can_manage)
+async def asset_new_qr(request: Request[Any, Any, Any], asset_id: FromPath[int]) -> Redirect:
+    actor = current_actor(request)
+    asset = await _asset_or_404(actor, asset_id)
+    await A.regenerate_token(actor.org_id, asset_id)
+    await audit(actor.org_id, actor.user_id, "repairs.qr_regenerated", asset["code"])
+    flash(
+        request,
+        category="success",
+        message=_("A new QR code is made; the old sticker no longer works. Print a new one."),
+    )
+    return Redirect(f"/s/repairs/assets/{asset_id}", status_code=303)
+
+
+@get("/admin/assets/export.csv", guards=can_manage)
+async def assets_export(request: Request[Any, Any, Any]) -> Response[bytes]:
+    actor = current_actor(request)
+    body = await A.export_csv(actor.org_id)
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="assets.csv"'},
+    )
+
+
+@get("/admin/assets/import", guards=can_manage)
+async def assets_import_page(request: Request[Any, Any, Any]) -> Template:
+    return await render(
+        request,
+        "repairs/import.html",
+        {"errors": [], "fields": A.CSV_FIELDS, "back_url": "/s/repairs/admin/assets"},
+    )
+
+
+@post("/admin/assets/import", guards=can_manage)
+async def assets_import(request: Request[Any, Any, Any]) -> Template | Redirect:
+    actor = current_actor(request)
+    data = await request.form()
+    part = data.get("file")
+    if not isinstance(part, UploadFile):
+        errors = [_("Choose a CSV file to import.")]
+    else:
+        raw = await part.read()
+        result = await A.import_csv(actor.org_id, raw)
+        errors = result.errors
+    if errors:
+        return await render(
+            request,
+            "repairs/import.html",
+            {"errors": errors, "fields": A.CSV_FIELDS, "back_url": "/s/repairs/admin/assets"},
+            status_code=422,
+        )
+    await audit(
+        actor.org_id,
+        actor.user_id,
+        "repairs.assets_imported",
+        f"+{result.created} ~{result.updated}",
+    )
+    flash(
+        request,
+        category="success",
+        message=_("Imported: %(created)d new, %(updated)d updated.")
+        % {"created": result.created, "updated": result.updated},
+    )
+    return Redirect("/s/repairs/admin/assets", status_code=303)
+
+
+@get("/admin/assets/stickers.pdf", guards=can_manage)
+async def stickers_pdf(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Response[bytes]:
+    actor = current_actor(request)
+    rows, _more = await A.asset_page(actor.org_id, q.strip()[:50], limit=MAX_STICKERS)
+    rows = [r for r in rows if r["status"] == "active"]
+    if not rows:
+        raise Refused(_("No assets to print."))
+    import anyio
+
+    pdf = await anyio.to_thread.run_sync(
+        A.sticker_pdf, rows, request.app.state.settings.base_url, _("Scan to report a fault")
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="stickers.pdf"'},
+    )
+
+
+HANDLERS = [
+    report_form,
+    report_create,
+    asset_detail,
+    asset_qr,
+    locations_page,
+    location_create,
+    location_rename,
+    assets_page,
+    asset_new,
+    asset_edit,
+    asset_create,
+    asset_update,
+    asset_new_qr,
+    assets_export,
+    assets_import_page,
+    assets_import,
+    stickers_pdf,
+]
