@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -43,6 +44,18 @@ hypothesis_settings.load_profile("houqin")
 
 PG_ADMIN_DSN = os.environ.get("HOUQIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_redis() -> None:
+    """Skip a test that needs Redis on 127.0.0.1:6379, or fail it in CI (where Redis runs)."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if IN_CI:
+            pytest.fail("CI=true but Redis is not reachable on 127.0.0.1:6379")
+        pytest.skip("Redis not reachable on 127.0.0.1:6379")
+
+
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 _PASSWORD_HASH = hash_password_blocking(PASSWORD)  # argon2 is slow on purpose: hash once per run

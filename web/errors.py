@@ -9,7 +9,7 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.exceptions import ClientException, HTTPException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
 
 from core import i18n
 from core.i18n import gettext as _
@@ -132,6 +132,14 @@ class Refused(ClientException):
 
     def __init__(self, message: str, status_code: int = 400) -> None:
         super().__init__(detail=message, status_code=status_code)
+
+
+def changed_meanwhile() -> Refused:
+    """409 for a form whose request changed since it was shown (version check)."""
+    return Refused(
+        _("This request changed in the meantime. Reload the page and try again."),
+        HTTP_409_CONFLICT,
+    )
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

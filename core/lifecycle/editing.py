@@ -30,7 +30,7 @@ from core.descriptors import ServiceType
 from core.identity.actor import Actor
 from core.identity.roles import DISPATCHER, ORG_ADMIN
 from core.lifecycle.approvals import Decision, decide, needs_reapproval
-from core.lifecycle.requests import Conflict, now, row_for_change, transition
+from core.lifecycle.requests import now, row_for_change, transition, update_versioned
 from core.lifecycle.states import EDITABLE, Action, Status
 from core.tables import (
     ApprovalRule,
@@ -179,31 +179,23 @@ async def edit_request(
         if not changed:
             return EditResult(changed={}, status=status)
         moment = now()
-        updated = (
-            await ServiceRequest.update(
-                {
-                    ServiceRequest.title: edit.title,
-                    # A plugin's own one-line summary stays; one copied from the title follows it.
-                    ServiceRequest.summary: (
-                        edit.title if row["summary"] == row["title"] else row["summary"]
-                    ),
-                    ServiceRequest.description: edit.description,
-                    ServiceRequest.location: edit.location,
-                    ServiceRequest.priority: edit.priority,
-                    ServiceRequest.amount: _money(edit.amount),
-                    ServiceRequest.version: row["version"] + 1,
-                    ServiceRequest.updated_at: moment,
-                }
-            )
-            .where(
-                (ServiceRequest.id == request_id)
-                & (ServiceRequest.org == org_id)
-                & (ServiceRequest.version == row["version"])
-            )
-            .returning(ServiceRequest.id)
+        await update_versioned(
+            org_id,
+            request_id,
+            row["version"],
+            {
+                ServiceRequest.title: edit.title,
+                # A plugin's own one-line summary stays; one copied from the title follows it.
+                ServiceRequest.summary: (
+                    edit.title if row["summary"] == row["title"] else row["summary"]
+                ),
+                ServiceRequest.description: edit.description,
+                ServiceRequest.location: edit.location,
+                ServiceRequest.priority: edit.priority,
+                ServiceRequest.amount: _money(edit.amount),
+                ServiceRequest.updated_at: moment,
+            },
         )
-        if not updated:
-            raise Conflict(request_id)
         await RequestEvent.insert(
             RequestEvent(
                 org=org_id,

@@ -277,6 +277,24 @@ async def row_for_change(
     return row
 
 
+async def update_versioned(
+    org_id: int, request_id: int, version: int, values: dict[Any, Any]
+) -> None:
+    """Write ``values`` and the next version only if the request is still at ``version``
+    (read by :func:`row_for_change` in the same transaction); :class:`Conflict` if not."""
+    updated = (
+        await ServiceRequest.update({**values, ServiceRequest.version: version + 1})
+        .where(
+            (ServiceRequest.id == request_id)
+            & (ServiceRequest.org == org_id)
+            & (ServiceRequest.version == version)
+        )
+        .returning(ServiceRequest.id)
+    )
+    if not updated:
+        raise Conflict(request_id)
+
+
 async def transition(
     actor: Actor | None,
     org_id: int,
@@ -309,7 +327,6 @@ async def transition(
         moment = now()
         values: dict[Any, Any] = {
             ServiceRequest.status: target.value,
-            ServiceRequest.version: row["version"] + 1,
             ServiceRequest.updated_at: moment,
             **(changes or {}),
         }
@@ -319,17 +336,7 @@ async def transition(
             values[ServiceRequest.closed_at] = moment
         if target == Status.REOPENED:
             values[ServiceRequest.resolved_at] = None
-        updated = (
-            await ServiceRequest.update(values)
-            .where(
-                (ServiceRequest.id == request_id)
-                & (ServiceRequest.org == org_id)
-                & (ServiceRequest.version == row["version"])
-            )
-            .returning(ServiceRequest.id)
-        )
-        if not updated:
-            raise Conflict(request_id)
+        await update_versioned(org_id, request_id, row["version"], values)
         await RequestEvent.insert(
             RequestEvent(
                 org=org_id,
@@ -389,5 +396,6 @@ __all__ = [
     "row_for_change",
     "submit",
     "transition",
+    "update_versioned",
     "visible_to",
 ]

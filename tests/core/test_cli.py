@@ -154,16 +154,9 @@ def test_unknown_plugin_in_toml_stops_migrate(cli_env: dict[str, str], tmp_path:
 
 
 def test_worker_runs_queued_jobs_from_redis(cli_env: dict[str, str]) -> None:
-    import socket
+    from tests.conftest import require_redis
 
-    from tests.conftest import IN_CI
-
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if IN_CI:
-            pytest.fail("CI=true but Redis is not reachable on 127.0.0.1:6379")
-        pytest.skip("Redis not reachable on 127.0.0.1:6379")
+    require_redis()
     env = {**cli_env, "HOUQIN_REDIS_URL": "redis://127.0.0.1:6379/14"}
     assert houqin(env, "migrate").returncode == 0
     queued = subprocess.run(

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import replace
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from core.plugins import build_plugin_registry
-from tests.conftest import IN_CI, OrgFixture, cookie, login
+from tests.conftest import OrgFixture, cookie, login, require_redis
 
 REDIS_URL = os.environ.get("HOUQIN_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 async def test_session_round_trip_through_redis(settings, org: OrgFixture) -> None:
-    if not _redis_up():
-        if IN_CI:
-            pytest.fail("CI=true but Redis is not reachable on 127.0.0.1:6379")
-        pytest.skip("Redis not reachable on 127.0.0.1:6379")
+    require_redis()
     from redis.asyncio import Redis
 
     from web.app import create_app

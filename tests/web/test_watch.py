@@ -5,12 +5,10 @@ is idempotent. Plus one round trip through SAQ on Redis."""
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from core.default_plugin import GENERAL
@@ -28,7 +26,7 @@ from core.tables import (
     ServiceRequest,
     SlaPolicy,
 )
-from tests.conftest import IN_CI, OrgFixture, login, make_org
+from tests.conftest import OrgFixture, login, make_org, require_redis
 
 ALWAYS = {"weekly": {str(d): [["00:00", "24:00"]] for d in range(7)}}
 ROLES = {
@@ -221,19 +219,8 @@ async def test_the_app_runs_jobs_in_process_while_it_serves(
     assert app.state.jobs.failures == []
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 async def test_jobs_round_trip_through_saq_on_redis(app, db) -> None:
-    if not _redis_up():
-        if IN_CI:
-            pytest.fail("CI=true but Redis is not reachable on 127.0.0.1:6379")
-        pytest.skip("Redis not reachable on 127.0.0.1:6379")
+    require_redis()
     from litestar_saq import SAQPlugin
 
     seen: list[int] = []

@@ -18,7 +18,7 @@ from litestar.status_codes import (
 from core.i18n import gettext as _
 from core.lifecycle import inbox
 from core.lifecycle.requests import submit
-from web.auth import current_actor
+from web.auth import current_actor, visible_or_404
 from web.errors import Refused
 from web.forms import Form
 from web.live import announce
@@ -197,17 +197,10 @@ def _request_out(row: dict[str, Any], events: list[dict[str, Any]]) -> RequestOu
     )
 
 
-async def _visible(actor: Any, number: str) -> dict[str, Any]:
-    row = await inbox.visible_request(actor, number)
-    if row is None:
-        raise NotFoundException()
-    return row
-
-
 @get("/requests/{number:str}", summary="One request with its timeline", tags=["requests"])
 async def api_request(request: Request[Any, Any, Any], number: FromPath[str]) -> RequestOut:
     actor = current_actor(request)
-    row = await _visible(actor, number)
+    row = await visible_or_404(actor, number)
     return _request_out(row, await inbox.timeline(actor, row))
 
 
@@ -218,12 +211,12 @@ async def api_cancel(
     request: Request[Any, Any, Any], number: FromPath[str], data: JSONBody[CancelIn]
 ) -> RequestOut:
     actor = current_actor(request)
-    row = await _visible(actor, number)
+    row = await visible_or_404(actor, number)
     if row["requester"] != actor.user_id:
         raise NotFoundException()
     await cancel_or_refuse(actor, row, data.reason, data.version)
     announce(request, actor.org_id, number)
-    row = await _visible(actor, number)
+    row = await visible_or_404(actor, number)
     return _request_out(row, await inbox.timeline(actor, row))
 
 

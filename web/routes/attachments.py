@@ -28,22 +28,14 @@ from core.attachments import PreparedFile, UploadRefused
 from core.i18n import gettext as _
 from core.i18n import ngettext
 from core.identity.actor import Actor
-from core.lifecycle import inbox
 from core.lifecycle.states import TERMINAL, Status
-from web.auth import current_actor
+from web.auth import current_actor, visible_or_404
 from web.errors import Refused
 from web.live import announce
 from web.uploads import UPLOADS, limits_of, read_uploads, storage_of
 
 CACHE = "private, max-age=3600"  # a file never changes under its id; only its viewers may keep it
 FILE_CSP = "default-src 'none'; img-src 'self'; sandbox"
-
-
-async def _visible_or_404(actor: Actor, number: str) -> dict[str, Any]:
-    row = await inbox.visible_request(actor, number)
-    if row is None:
-        raise NotFoundException()
-    return row
 
 
 def disposition(kind: str, name: str) -> str:
@@ -61,7 +53,7 @@ async def serve_file(
     a file opened on its own cannot run anything in the site's origin.
     """
     actor = current_actor(request)
-    row = await _visible_or_404(actor, number)
+    row = await visible_or_404(actor, number)
     item = await attachments.one(actor.org_id, row["id"], file_id)
     key = item and (item["thumb_key"] if thumbnail else item["storage_key"])
     if not item or not key:
@@ -110,7 +102,7 @@ async def _add(
 @post("/requests/{number:str}/files", opt=UPLOADS)
 async def add_files(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     actor = current_actor(request)
-    row = await _visible_or_404(actor, number)
+    row = await visible_or_404(actor, number)
     ids = await _add(request, actor, row, await request.form())
     flash(
         request,
@@ -182,7 +174,7 @@ def _files_out(number: str, rows: list[dict[str, Any]], only: list[int] | None =
 @get("/requests/{number:str}/files", summary="Photos and PDFs of a request", tags=["requests"])
 async def api_files(request: Request[Any, Any, Any], number: FromPath[str]) -> list[FileOut]:
     actor = current_actor(request)
-    row = await _visible_or_404(actor, number)
+    row = await visible_or_404(actor, number)
     return _files_out(number, await attachments.for_request(actor.org_id, row["id"]))
 
 
@@ -203,7 +195,7 @@ async def api_add_files(
     data: Annotated[FilesIn, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> list[FileOut]:
     actor = current_actor(request)
-    row = await _visible_or_404(actor, number)
+    row = await visible_or_404(actor, number)
     ids = await _add(request, actor, row, await request.form())
     return _files_out(number, await attachments.for_request(actor.org_id, row["id"]), ids)
 

@@ -19,7 +19,6 @@ from litestar.response import Redirect, Template
 
 from core.i18n import gettext as _
 from core.identity.actor import Actor
-from core.identity.roles import DISPATCHER
 from core.lifecycle.reassign import MAX_MATCHES, find_people
 from core.lifecycle.requests import PRIORITIES, submit
 from core.tables import User
@@ -28,18 +27,15 @@ from web.errors import Refused
 from web.forms import Form
 from web.live import announce
 from web.routes.requests import priority_label, read_new_request
+from web.routes.work import may_dispatch
 from web.templating import render
 
 URL = "/desk/new"
 
 
-def may_submit_for_others(actor: Actor) -> bool:
-    return actor.has_role(DISPATCHER) or actor.is_org_admin or bool(actor.administered_services)
-
-
 def _staff(request: Request[Any, Any, Any]) -> Actor:
     actor = current_actor(request)
-    if not may_submit_for_others(actor):
+    if not may_dispatch(actor):
         raise PermissionDeniedException()
     return actor
 

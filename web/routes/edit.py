@@ -26,7 +26,7 @@ from core.lifecycle.editing import Edit, NotEditable, edit_request, may_edit
 from core.lifecycle.requests import PRIORITIES, Conflict
 from core.lifecycle.states import EDITABLE, IllegalTransition, Status
 from web.auth import current_actor
-from web.errors import Refused
+from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
 from web.routes.approvals import parse_amount
@@ -44,13 +44,6 @@ async def _editable_or_404(actor: Actor, number: str) -> dict[str, Any]:
 def _not_editable() -> Refused:
     return Refused(
         _("This request can no longer be edited: work on it has started."), HTTP_409_CONFLICT
-    )
-
-
-def _changed_meanwhile() -> Refused:
-    return Refused(
-        _("This request changed in the meantime. Reload the page and try again."),
-        HTTP_409_CONFLICT,
     )
 
 
@@ -132,7 +125,7 @@ async def edit_save(request: Request[Any, Any, Any], number: FromPath[str]) -> T
     except NotEditable as exc:
         raise _not_editable() from exc
     except (Conflict, IllegalTransition) as exc:
-        raise _changed_meanwhile() from exc
+        raise changed_meanwhile() from exc
     if not result.changed:
         flash(request, category="success", message=_("Nothing changed."))
         return Redirect(f"/requests/{number}", status_code=303)

@@ -36,8 +36,8 @@ from core.lifecycle.states import (
     stepper,
 )
 from core.tables import ApprovalTask
-from web.auth import current_actor
-from web.errors import Refused
+from web.auth import current_actor, visible_or_404
+from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
 from web.routes.approvals import step_label
@@ -187,17 +187,10 @@ async def my_requests(
     )
 
 
-async def _visible_or_404(actor: Actor, number: str) -> dict[str, Any]:
-    row = await inbox.visible_request(actor, number)
-    if row is None:
-        raise NotFoundException()
-    return row
-
-
 @get("/requests/{number:str}")
 async def request_detail(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
     actor = current_actor(request)
-    row = await _visible_or_404(actor, number)
+    row = await visible_or_404(actor, number)
     events = await inbox.timeline(actor, row)
     files = await attachments.for_request(actor.org_id, row["id"])
     service = request.app.state.services.get(row["service"])
@@ -251,33 +244,20 @@ async def cancel_or_refuse(
             _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
         ) from exc
     except (IllegalTransition, Conflict) as exc:
-        raise Refused(
-            _("This request changed in the meantime. Reload the page and try again."),
-            HTTP_409_CONFLICT,
-        ) from exc
+        raise changed_meanwhile() from exc
 
 
 @post("/requests/{number:str}/cancel")
 async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     actor = current_actor(request)
-    row = await _visible_or_404(actor, number)
+    row = await visible_or_404(actor, number)
     if row["requester"] != actor.user_id:
         raise NotFoundException()
     form = await Form.read(request)
     version = form.get("version")
-    try:
-        await inbox.cancel(
-            actor, row, form.get("reason"), int(version) if version.isdigit() else None
-        )
-    except inbox.NotCancellable as exc:
-        raise Refused(
-            _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
-        ) from exc
-    except (IllegalTransition, Conflict) as exc:
-        raise Refused(
-            _("This request changed in the meantime. Reload the page and try again."),
-            HTTP_409_CONFLICT,
-        ) from exc
+    await cancel_or_refuse(
+        actor, row, form.get("reason"), int(version) if version.isdigit() else None
+    )
     announce(request, actor.org_id, number)
     flash(
         request,

@@ -18,13 +18,12 @@ from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.identity.roles import DISPATCHER
 from core.identity.service import audit, normalise_login
-from core.lifecycle import inbox
 from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch, open_loads
 from core.lifecycle.requests import Conflict, now, transition
 from core.lifecycle.states import Action, IllegalTransition, Status
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
-from web.auth import current_actor, permission_required
-from web.errors import Refused
+from web.auth import current_actor, permission_required, visible_or_404
+from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
 from web.templating import render
@@ -40,20 +39,6 @@ AGENT_ACTIONS: dict[str, tuple[Action, bool]] = {
     "resolve": (Action.RESOLVE, False),
     "decline": (Action.DECLINE, True),
 }
-
-
-def _changed_meanwhile() -> Refused:
-    return Refused(
-        _("This request changed in the meantime. Reload the page and try again."),
-        HTTP_409_CONFLICT,
-    )
-
-
-async def _row(actor: Actor, number: str) -> dict[str, Any]:
-    row = await inbox.visible_request(actor, number)
-    if row is None:
-        raise NotFoundException()
-    return row
 
 
 @get("/tasks")
@@ -115,7 +100,7 @@ async def agent_action(
     request: Request[Any, Any, Any], number: FromPath[str], what: FromPath[str]
 ) -> Template | Redirect:
     actor = current_actor(request)
-    row = await _row(actor, number)
+    row = await visible_or_404(actor, number)
     if row["assignee"] != actor.user_id:
         raise PermissionDeniedException()
     form = await Form.read(request)
@@ -156,7 +141,7 @@ async def agent_action(
         if action == Action.DECLINE:
             await auto_dispatch(actor.org_id, row["id"])
     except (IllegalTransition, Conflict) as exc:
-        raise _changed_meanwhile() from exc
+        raise changed_meanwhile() from exc
     announce(request, actor.org_id, number)
     flash(request, category="success", message=_("Saved."))
     return Redirect(
@@ -176,13 +161,13 @@ def _release(action: Action) -> dict[Any, Any]:
 async def confirm_done(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     """The requester confirms the result: the request is closed."""
     actor = current_actor(request)
-    row = await _row(actor, number)
+    row = await visible_or_404(actor, number)
     if row["requester"] != actor.user_id:
         raise NotFoundException()
     try:
         await transition(actor, actor.org_id, row["id"], Action.CLOSE, data={"by": "requester"})
     except (IllegalTransition, Conflict) as exc:
-        raise _changed_meanwhile() from exc
+        raise changed_meanwhile() from exc
     announce(request, actor.org_id, number)
     flash(request, category="success", message=_("Thank you: the request is closed."))
     return Redirect(f"/requests/{number}", status_code=303)
@@ -192,7 +177,7 @@ async def confirm_done(request: Request[Any, Any, Any], number: FromPath[str]) -
 async def reopen(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     """The requester reopens a resolved request within the reopen window."""
     actor = current_actor(request)
-    row = await _row(actor, number)
+    row = await visible_or_404(actor, number)
     if row["requester"] != actor.user_id:
         raise NotFoundException()
     form = await Form.read(request)
@@ -209,7 +194,7 @@ async def reopen(request: Request[Any, Any, Any], number: FromPath[str]) -> Redi
     try:
         await transition(actor, actor.org_id, row["id"], Action.REOPEN, message=reason)
     except (IllegalTransition, Conflict) as exc:
-        raise _changed_meanwhile() from exc
+        raise changed_meanwhile() from exc
     announce(request, actor.org_id, number)
     flash(request, category="success", message=_("Reopened: the team has been told."))
     return Redirect(f"/requests/{number}", status_code=303)
@@ -218,14 +203,16 @@ async def reopen(request: Request[Any, Any, Any], number: FromPath[str]) -> Redi
 # -- dispatcher board ------------------------------------------------------------------
 
 
-def _may_dispatch(actor: Actor) -> bool:
+def may_dispatch(actor: Actor) -> bool:
+    """Dispatchers, org admins and service admins: the desk's board, hand-overs and
+    requests entered for someone."""
     return actor.has_role(DISPATCHER) or actor.is_org_admin or bool(actor.administered_services)
 
 
 @get("/desk")
 async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
-    if not _may_dispatch(actor):
+    if not may_dispatch(actor):
         raise PermissionDeniedException()
     waiting = await (
         ServiceRequest.select(
@@ -279,9 +266,9 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
 @post("/desk/assign/{number:str}")
 async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     actor = current_actor(request)
-    if not _may_dispatch(actor):
+    if not may_dispatch(actor):
         raise PermissionDeniedException()
-    row = await _row(actor, number)
+    row = await visible_or_404(actor, number)
     form = await Form.read(request)
     agent = form.get("agent")
     member = None
@@ -296,7 +283,7 @@ async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) 
     try:
         await assign(actor, actor.org_id, row["id"], int(agent), member["team"], "dispatcher")
     except (IllegalTransition, Conflict) as exc:
-        raise _changed_meanwhile() from exc
+        raise changed_meanwhile() from exc
     announce(request, actor.org_id, number)
     flash(request, category="success", message=_("Assigned."))
     return Redirect("/desk", status_code=303)
@@ -309,7 +296,7 @@ async def handover_options(actor: Actor, row: dict[str, Any]) -> list[dict[str, 
     """The agents a dispatcher may hand this request over to: its team's other members
     (a team's size bounds the list), or nothing when the actor may not or it is not in
     hand."""
-    if row["status"] not in HANDOVER or not row["team_id"] or not _may_dispatch(actor):
+    if row["status"] not in HANDOVER or not row["team_id"] or not may_dispatch(actor):
         return []
     return await TeamMember.select(
         TeamMember.user, TeamMember.on_duty, TeamMember.user.display_name.as_alias("name")
@@ -324,9 +311,9 @@ async def handover_options(actor: Actor, row: dict[str, Any]) -> list[dict[str, 
 async def handover(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     """Reassign with a reason (the agent is away, the wrong skill…), recorded."""
     actor = current_actor(request)
-    if not _may_dispatch(actor):
+    if not may_dispatch(actor):
         raise PermissionDeniedException()
-    row = await _row(actor, number)
+    row = await visible_or_404(actor, number)
     form = await Form.read(request)
     options = {o["user"] for o in await handover_options(actor, row)}
     agent = form.get("agent")
@@ -348,7 +335,7 @@ async def handover(request: Request[Any, Any, Any], number: FromPath[str]) -> Re
             expected_version=int(version) if version.isdigit() else None,
         )
     except (IllegalTransition, Conflict) as exc:
-        raise _changed_meanwhile() from exc
+        raise changed_meanwhile() from exc
     announce(request, actor.org_id, number)
     flash(request, category="success", message=_("Handed over."))
     return Redirect(f"/requests/{number}", status_code=303)
