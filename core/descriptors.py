@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 # A translatable label: called with the active gettext function, returns the text.
 Label = Callable[[Callable[[str], str]], str]
@@ -103,3 +105,60 @@ class ServiceType:
             steps.append("assigned")
         steps += ["in_progress", "resolved", "closed"]
         return tuple(steps)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A card a plugin adds to a request's page (its own detail, forms for the assignee).
+
+    ``template`` is a Jinja template name (the plugin's templates are under its slug);
+    it is rendered with the page's context plus ``context``. Panels sit inside the part of
+    the page that refreshes live, after the request's facts. ``order`` sorts them.
+    """
+
+    template: str
+    context: dict[str, object] = field(default_factory=dict)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: local dates ``start`` to ``end`` inclusive, in ``time_zone``."""
+
+    start: date
+    end: date
+    time_zone: str
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The period as aware UTC instants, end exclusive (midnight after ``end``)."""
+        zone = ZoneInfo(self.time_zone)
+        first = datetime.combine(self.start, time.min, zone)
+        after = datetime.combine(self.end + timedelta(days=1), time.min, zone)
+        return first.astimezone(UTC), after.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One key figure of a report section (a number with its label and an optional hint)."""
+
+    label: Label
+    value: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """What a plugin adds to the reports page: key figures and optionally a table.
+
+    ``columns`` label the table's columns; ``rows`` hold already formatted cells (text).
+    ``key`` is unique per section (``<slug>.<name>``); ``order`` sorts the sections.
+    """
+
+    key: str
+    title: Label
+    figures: tuple[Figure, ...] = ()
+    columns: tuple[Label, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    note: Label | None = None
+    order: int = 100

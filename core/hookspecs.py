@@ -18,7 +18,16 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
     from core.config import Settings
-    from core.descriptors import Label, NavItem, Permission, ServiceType, Tile
+    from core.descriptors import (
+        Label,
+        NavItem,
+        Panel,
+        Period,
+        Permission,
+        ReportSection,
+        ServiceType,
+        Tile,
+    )
     from core.identity.actor import Actor
     from core.jobs import Job, JobContext
     from core.lifecycle.approvals import ApprovalSubject
@@ -45,6 +54,20 @@ def register_api_routes(settings: Settings) -> list[Any]:
 
     Called once at start-up. Core mounts them under ``/api/v1/s/<slug>/`` with the same
     enabled-plugin guard; they appear in the OpenAPI schema at ``/schema``.
+    """
+
+
+@hookspec
+def register_public_routes(settings: Settings) -> list[Any]:
+    """Return route handlers that work without signing in (a sticker's report page).
+
+    Called once at start-up. Core mounts them under ``/p/<slug>/`` without the login
+    guard, with CSRF protection and the security headers as everywhere. No actor is
+    implied: the handler finds the organisation from what the URL carries (an
+    unguessable token, never an id) and must answer 404 unless that organisation has
+    enabled the plugin (``web.auth.org_enables``). A signed-in visitor's actor is still
+    available (``request.scope["user"]``). Rate-limit unsafe methods (Litestar's
+    ``RateLimitConfig``; any store name is backed by the shared store).
     """
 
 
@@ -201,4 +224,44 @@ def approval_facts(
     a coroutine function (to read the plugin's own detail rows); it must not write.
     Facts a plugin passes to ``submit(facts=...)`` win over hook answers; between two
     hook answers naming the same fact, the first one pluggy returns wins.
+    """
+
+
+@hookspec
+def request_detail_panels(
+    actor: Actor, request: Mapping[str, Any]
+) -> list[Panel] | Awaitable[list[Panel]] | None:
+    """Return cards (:class:`core.descriptors.Panel`) for the page of ``request``.
+
+    Called on every request page the actor may see, for the organisation's enabled
+    plugins only, with the request row (``id``, ``number``, ``service``, ``status``,
+    ``assignee``, ``requester``, ``version``…). Answer None (quickly, without a query)
+    for other services' requests. The implementation may be a coroutine function (to
+    read the plugin's detail rows with a fixed number of queries); it must not write.
+    The panels refresh live with the page, so forms in them work for the assignee
+    while the requester watches.
+    """
+
+
+@hookspec
+def timeline_event_labels() -> dict[str, Label]:
+    """Return labels for the request events this plugin records (``<slug>.<what>``).
+
+    Plugins add events to a request's timeline with ``core.lifecycle.requests.add_event``
+    (kind prefixed with the slug, e.g. ``repairs.on_the_way``); the timeline shows each
+    with this label. Called once at start-up.
+    """
+
+
+@hookspec
+def report_sections(
+    org_id: int, period: Period
+) -> list[ReportSection] | Awaitable[list[ReportSection]] | None:
+    """Return this plugin's key figures for the organisation over ``period``.
+
+    Called by the reports page (/desk/reports) for the organisation's enabled plugins
+    only. Each :class:`core.descriptors.ReportSection` has a title, figures (label and
+    formatted value) and optionally a table. Use a fixed number of queries, each scoped
+    to ``org_id`` and the period's ``bounds``. May be a coroutine function; must not
+    write.
     """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import itertools
 import tomllib
 from collections.abc import Iterable
@@ -231,3 +232,18 @@ def collect_service_types(registry: PluginRegistry) -> ServiceCatalog:
             prefixes[service.prefix] = service.slug
             types[service.slug] = (service, owner)
     return ServiceCatalog(types)
+
+
+async def collect(results: Iterable[Any]) -> list[Any]:
+    """The answers of a hook whose implementations may be coroutine functions: awaited
+    where needed, None dropped, lists flattened (one list for the caller)."""
+    out: list[Any] = []
+    for result in results:
+        value = await result if inspect.isawaitable(result) else result
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            out.extend(value)
+        else:
+            out.append(value)
+    return out

@@ -56,6 +56,7 @@ from web.routes.me import ME_HANDLERS
 from web.routes.notification_settings import NOTIFICATION_SETTINGS_HANDLERS
 from web.routes.notifications import NOTIFICATION_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
+from web.routes.reports import REPORT_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
 from web.routes.sla import SLA_HANDLERS
 from web.routes.suggestions import SUGGESTION_HANDLERS
@@ -71,21 +72,26 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def _stores(settings: Settings) -> StoreRegistry:
+    """Sessions, login throttle and any other named store (rate limits of public pages):
+    namespaces of one Redis store when scaled, directories under var/ embedded, so
+    every worker shares them."""
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
 
         root = RedisStore.with_client(url=settings.redis_url, namespace="houqin")
-        stores: dict[str, Store] = {
-            "sessions": root.with_namespace("sessions"),
-            "throttle": root.with_namespace("throttle"),
-        }
+
+        def factory(name: str) -> Store:
+            return root.with_namespace(name)
     else:
         base = Path(settings.var_dir)
-        stores = {
-            "sessions": LocalFileStore(base / "sessions", create_directories=True),
-            "throttle": LocalFileStore(base / "throttle", create_directories=True),
-        }
-    return StoreRegistry(stores=stores)
+
+        def factory(name: str) -> Store:
+            return LocalFileStore(base / name, create_directories=True)
+
+    return StoreRegistry(
+        stores={name: factory(name) for name in ("sessions", "throttle")},
+        default_factory=factory,
+    )
 
 
 def _plugin_handlers(registry: PluginRegistry, slug: str, hook: str, settings: Settings) -> list:
@@ -97,7 +103,8 @@ def _plugin_handlers(registry: PluginRegistry, slug: str, hook: str, settings: S
 
 
 def _plugin_routers(registry: PluginRegistry, settings: Settings) -> list[Router]:
-    """Each plugin's pages under /s/<slug>/ and API under /api/v1/s/<slug>/, guarded."""
+    """Each plugin's pages under /s/<slug>/ and API under /api/v1/s/<slug>/, guarded;
+    its public pages (no sign-in) under /p/<slug>/."""
     routers = []
     for slug, plugin in registry.installed.items():
         if handlers := _plugin_handlers(registry, slug, "register_routes", settings):
@@ -106,6 +113,15 @@ def _plugin_routers(registry: PluginRegistry, settings: Settings) -> list[Router
                     path=f"/s/{slug}",
                     route_handlers=handlers,
                     guards=[login_required, plugin_enabled(slug)],
+                    include_in_schema=False,
+                )
+            )
+        if handlers := _plugin_handlers(registry, slug, "register_public_routes", settings):
+            routers.append(
+                Router(
+                    path=f"/p/{slug}",
+                    route_handlers=handlers,
+                    opt={"exclude_from_auth": True},
                     include_in_schema=False,
                 )
             )
@@ -206,6 +222,7 @@ def create_app(
             *DESK_HANDLERS,
             *DESK_NEW_HANDLERS,
             *SUGGESTION_HANDLERS,
+            *REPORT_HANDLERS,
         ],
         guards=[login_required],
         include_in_schema=False,
@@ -237,6 +254,11 @@ def create_app(
                 action: label
                 for labels in registry.pm.hook.audit_action_labels()
                 for action, label in labels.items()
+            },
+            "event_labels": {
+                kind: label
+                for labels in registry.pm.hook.timeline_event_labels()
+                for kind, label in labels.items()
             },
             "throttle": LoginThrottle(
                 stores.get("throttle"), settings.login_max_failures, settings.login_window_seconds

@@ -108,6 +108,16 @@ def plugin_enabled(slug: str):
     return guard
 
 
+async def org_enables(
+    connection: ASGIConnection[Any, Any, Any, Any], org_id: int, slug: str
+) -> bool:
+    """Whether organisation ``org_id`` has switched plugin ``slug`` on (public pages,
+    which have no actor to ask; the signed-in visitor's own organisation is not it)."""
+    from core.identity.service import enabled_plugins
+
+    return slug in await enabled_plugins(org_id, connection.app.state.plugins)
+
+
 async def api_write_needs_token(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:

@@ -68,8 +68,13 @@ async def request_live(request: Request[Any, Any, Any], number: FromPath[str]) -
     actor = current_actor(request)
     if await inbox.visible_request(actor, number) is None:
         raise NotFoundException()
+    return event_stream(request, actor.org_id, number)
+
+
+def event_stream(request: Request[Any, Any, Any], org_id: int, number: str) -> ServerSentEvent:
+    """The ``changed`` events of one request (check the visitor may see it first)."""
     channels = request.app.plugins.get(ChannelsPlugin)
-    return ServerSentEvent(_events(channels, request_channel(actor.org_id, number)))
+    return ServerSentEvent(_events(channels, request_channel(org_id, number)))
 
 
 LIVE_HANDLERS = [request_live]

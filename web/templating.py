@@ -264,6 +264,7 @@ async def render(
         "approvals_waiting": waiting,
         "current_path": request.url.path,
         "settings": request.app.state.settings,
+        "event_labels": request.app.state.event_labels,
         **(context or {}),
     }
     if partial:

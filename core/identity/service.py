@@ -44,12 +44,19 @@ SELECT u.id, u.org AS org_id, o.slug AS org_slug, o.name AS org_name,
          WHERE t.org = u.org AND t."user" = u.id AND t.open
          LIMIT {cap}) AS task_rows) AS approvals_waiting
   FROM core_user u JOIN core_organisation o ON o.id = u.org
- WHERE u.id = {{}} AND u.is_active
+ WHERE u.id = {{}}{active}
 """
+# Keyed by (PostgreSQL?, active users only?).
 _ACTOR_SQL = {
-    False: _ACTOR_SQL_TEMPLATE.format(agg="group_concat", cap=UNREAD_CAP + 1),
-    True: _ACTOR_SQL_TEMPLATE.format(agg="string_agg", cap=UNREAD_CAP + 1),
+    (pg, active): _ACTOR_SQL_TEMPLATE.format(
+        agg="string_agg" if pg else "group_concat",
+        cap=UNREAD_CAP + 1,
+        active=" AND u.is_active" if active else "",
+    )
+    for pg in (False, True)
+    for active in (False, True)
 }
+SERVICE_LOGIN = "~{key}@{org}"  # "~" never survives the admin's login check: not a person
 
 
 def now() -> datetime:
@@ -90,13 +97,16 @@ async def load_actor(
     permissions: PermissionRegistry,
     *,
     via_token: bool = False,
+    service_account: bool = False,
 ) -> Actor | None:
     """Load an active user with organisation, grants, enabled plugins and the unread
     notification count (capped for the badge), in one statement: it runs on every
     request, so it is plain SQL rather than three ORM queries (see docs/performance.md).
     """
     engine = User._meta.db
-    rows = await User.raw(_ACTOR_SQL[engine.engine_type == "postgres"], user_id)
+    # A service account (see :func:`service_account`) is inactive: nobody signs in as it.
+    sql = _ACTOR_SQL[engine.engine_type == "postgres", not service_account]
+    rows = await User.raw(sql, user_id)
     if not rows:
         return None
     row = rows[0]
@@ -130,6 +140,32 @@ async def load_actor(
         unread=row["unread"],
         approvals_waiting=row["approvals_waiting"],
     )
+
+
+async def service_account(org_id: int, key: str, display_name: str) -> int:
+    """The id of the organisation's service account ``key`` (created on first use).
+
+    A service account stands for requesters who are not users: people reporting a fault
+    from a door sticker without signing in, or a maintenance schedule. It is inactive
+    (no sign-in, not offered in people pickers) and holds no roles; its login cannot be
+    typed by an admin. Safe under concurrency: the login is unique.
+    """
+    login = SERVICE_LOGIN.format(key=key, org=org_id)
+    found = await User.select(User.id).where((User.login == login) & (User.org == org_id)).first()
+    if found is None:
+        await User.insert(
+            User(
+                org=org_id,
+                login=login,
+                display_name=display_name,
+                password_hash="!",  # noqa: S106 - matches no password
+                is_active=False,
+            )
+        ).on_conflict(action="DO NOTHING")
+        found = (
+            await User.select(User.id).where((User.login == login) & (User.org == org_id)).first()
+        )
+    return found["id"]
 
 
 def normalise_login(login: str) -> str:

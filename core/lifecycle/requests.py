@@ -377,6 +377,39 @@ async def transition(
     return target
 
 
+async def add_event(
+    org_id: int,
+    request_id: int,
+    actor_id: int | None,
+    kind: str,
+    *,
+    message: str = "",
+    public: bool = True,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Record a step that is not a change of status (a plugin's ``<slug>.<what>`` event).
+
+    The request's ``updated_at`` moves too, so lists sorted by activity see it. Run it in
+    the caller's transaction when the step writes other rows.
+    """
+    moment = now()
+    await RequestEvent.insert(
+        RequestEvent(
+            org=org_id,
+            request=request_id,
+            actor=actor_id,
+            kind=kind[:32],
+            public=public,
+            message=message[:2000],
+            data=data or {},
+            created_at=moment,
+        )
+    )
+    await ServiceRequest.update({ServiceRequest.updated_at: moment}).where(
+        (ServiceRequest.org == org_id) & (ServiceRequest.id == request_id)
+    )
+
+
 async def _deliver_soon(org_id: int) -> None:
     """After commit: send the e-mails (and other channels) of this change now rather
     than at the next minute's sweep. Skipped inside an enclosing transaction."""
@@ -392,6 +425,7 @@ __all__ = [
     "IllegalTransition",
     "NewRequest",
     "Submitted",
+    "add_event",
     "allocate_number",
     "row_for_change",
     "submit",

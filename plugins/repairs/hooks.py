@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from core.config import Settings
-from core.descriptors import Kind, Label, NavItem, Permission, ServiceType
+from core.descriptors import (
+    Kind,
+    Label,
+    NavItem,
+    Panel,
+    Period,
+    Permission,
+    ReportSection,
+    ServiceType,
+)
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
 from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
@@ -38,10 +48,16 @@ __all__ = [
     "audit_action_labels",
     "extra_head_assets",
     "nav_items",
+    "register_api_routes",
+    "register_jobs",
     "register_permissions",
+    "register_public_routes",
     "register_routes",
     "register_service_types",
+    "report_sections",
+    "request_detail_panels",
     "seed_demo",
+    "timeline_event_labels",
 ]
 
 
@@ -66,6 +82,50 @@ def register_routes(settings: Settings) -> list[Any]:
     from plugins.repairs.routes import HANDLERS
 
     return HANDLERS
+
+
+@hookimpl
+def register_public_routes(settings: Settings) -> list[Any]:
+    from plugins.repairs.public import PUBLIC_HANDLERS
+
+    return PUBLIC_HANDLERS
+
+
+@hookimpl
+def register_api_routes(settings: Settings) -> list[Any]:
+    from plugins.repairs.api import API_HANDLERS
+
+    return API_HANDLERS
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from plugins.repairs.maintenance import JOBS
+
+    return JOBS
+
+
+@hookimpl
+async def request_detail_panels(actor: Actor, request: Mapping[str, Any]) -> list[Panel] | None:
+    if request["service"] != SLUG:
+        return None
+    from plugins.repairs.work import panels
+
+    return await panels(actor, request)
+
+
+@hookimpl
+def timeline_event_labels() -> dict[str, Label]:
+    from plugins.repairs.work import EVENT_LABELS
+
+    return EVENT_LABELS
+
+
+@hookimpl
+async def report_sections(org_id: int, period: Period) -> list[ReportSection]:
+    from plugins.repairs.report import sections
+
+    return await sections(org_id, period)
 
 
 @hookimpl

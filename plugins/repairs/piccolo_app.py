@@ -4,14 +4,28 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from plugins.repairs.tables import RepairAsset, RepairLocation, RepairRequestDetail
+from plugins.repairs.tables import (
+    RepairAsset,
+    RepairFollow,
+    RepairLocation,
+    RepairRequestDetail,
+    RepairSchedule,
+    RepairWorkItem,
+)
 
 APP_CONFIG = AppConfig(
     app_name="repairs",
     migrations_folder_path=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "piccolo_migrations"
     ),
-    table_classes=[RepairLocation, RepairAsset, RepairRequestDetail],
+    table_classes=[
+        RepairLocation,
+        RepairAsset,
+        RepairSchedule,
+        RepairRequestDetail,
+        RepairFollow,
+        RepairWorkItem,
+    ],
     migration_dependencies=["core.piccolo_app"],
     commands=[],
 )

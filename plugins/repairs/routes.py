@@ -21,6 +21,7 @@ from core.identity.service import audit
 from core.lifecycle.requests import PRIORITIES, NewRequest, submit, visible_to
 from core.tables import Department
 from plugins.repairs import assets as A
+from plugins.repairs import maintenance, work
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
 from plugins.repairs.tables import RepairAsset, RepairLocation, RepairRequestDetail
 from web.auth import current_actor, permission_required
@@ -534,6 +535,8 @@ async def stickers_pdf(request: Request[Any, Any, Any], q: FromQuery[str] = "") 
 
 
 HANDLERS = [
+    *maintenance.HANDLERS,
+    *work.HANDLERS,
     report_form,
     report_create,
     asset_detail,

@@ -35,6 +35,7 @@ from core.lifecycle.states import (
     IllegalTransition,
     stepper,
 )
+from core.plugins import collect
 from core.tables import ApprovalTask
 from web.auth import current_actor, visible_or_404
 from web.errors import Refused, changed_meanwhile
@@ -204,6 +205,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
         & ApprovalTask.open.eq(True)
     ):
         my_step = pending[0]
+    panels = await collect(actor.hooks.request_detail_panels(actor=actor, request=row))
     return await render(
         request,
         "requests/detail.html",
@@ -228,6 +230,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "steps": stepper(service.steps, row["status"]) if service else [],
             "priority_label": priority_label,
             "back_url": "/requests",
+            "panels": sorted(panels, key=lambda p: p.order),
         },
         block="live",
     )
