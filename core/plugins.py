@@ -53,6 +53,16 @@ class InstalledPlugin:
         name = f"{self.module.__name__}.piccolo_app"
         return name if self.info.has_tables else None
 
+    def import_tables(self) -> None:
+        """Import the plugin's ``tables`` module (if it has one), so that its table
+        classes exist before :func:`core.db.bind_engine` gives every table the engine.
+        A table class created later would find an engine of its own through
+        ``PICCOLO_CONF``: on SQLite a second connection that waits on the first one's
+        lock, on PostgreSQL writes outside the caller's transaction."""
+        name = f"{self.module.__name__}.tables"
+        if self.info.has_tables and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
 
 def read_plugins_toml(path: Path) -> dict[str, dict[str, Any]]:
     """Return ``{slug: settings}`` for every ``[plugins.<slug>]`` section, in file order."""

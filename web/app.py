@@ -155,6 +155,8 @@ def create_app(
     stores = _stores(settings)
     upload_limits = Limits.from_settings(settings)
     if manage_engine:
+        for plugin in registry.installed.values():
+            plugin.import_tables()  # every table class exists before the engine is bound
         bind_engine(engine_from_url(settings.database_url, pool_max=settings.db_pool_max))
     engine = Organisation._meta.db
 

@@ -45,9 +45,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def report_url(base_url: str, token: str) -> str:
-    """What a sticker's QR code points at: the public report page of that token."""
-    return f"{base_url}/r/{token}"
+def report_url(base_url: str, token: str, room: bool = False) -> str:
+    """What a sticker's QR code points at: the public report page of that asset's (or
+    room's) token, which works without signing in."""
+    return f"{base_url}/p/repairs/{'l' if room else 'a'}/{token}"
 
 
 def categories() -> set[str]:
@@ -117,6 +118,54 @@ async def get_location(org_id: int, location_id: int) -> dict[str, Any] | None:
         .where((RepairLocation.org == org_id) & (RepairLocation.id == location_id))
         .first()
     )
+
+
+async def room_stickers(org_id: int, limit: int) -> list[dict[str, Any]]:
+    """Rooms for the door-sticker sheet, shaped like assets (``room`` set); a room made
+    without a token (an older import) gets one first."""
+    missing = await RepairLocation.select(RepairLocation.id).where(
+        (RepairLocation.org == org_id)
+        & (RepairLocation.kind == "room")
+        & RepairLocation.qr_token.is_null()
+    )
+    for row in missing[:limit]:
+        await RepairLocation.update({RepairLocation.qr_token: new_token()}).where(
+            (RepairLocation.org == org_id)
+            & (RepairLocation.id == row["id"])
+            & RepairLocation.qr_token.is_null()
+        )
+    rows = await rooms(org_id, limit=limit)
+    tokens = {
+        r["id"]: r["qr_token"]
+        for r in await RepairLocation.select(RepairLocation.id, RepairLocation.qr_token).where(
+            (RepairLocation.org == org_id) & RepairLocation.id.is_in([r["id"] for r in rows] or [0])
+        )
+    }
+    return [
+        {
+            "name": place_label(r),
+            "code": r["code"],
+            "qr_token": tokens[r["id"]],
+            "room": True,
+        }
+        for r in rows
+        if tokens.get(r["id"])
+    ]
+
+
+async def regenerate_room_token(org_id: int, location_id: int) -> str | None:
+    """A new door-sticker token for a room; the old sticker stops working at once."""
+    token = new_token()
+    done = (
+        await RepairLocation.update({RepairLocation.qr_token: token})
+        .where(
+            (RepairLocation.org == org_id)
+            & (RepairLocation.id == location_id)
+            & (RepairLocation.kind == "room")
+        )
+        .returning(RepairLocation.id)
+    )
+    return token if done else None
 
 
 def place_label(row: dict[str, Any]) -> str:
@@ -509,7 +558,7 @@ def sticker_pdf(assets: list[dict[str, Any]], base_url: str, hint: str) -> bytes
 
     cells = []
     for asset in assets:
-        svg = qr_svg(report_url(base_url, asset["qr_token"]), scale=8)
+        svg = qr_svg(report_url(base_url, asset["qr_token"], asset.get("room", False)), scale=8)
         uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
         cells.append(
             f'<div class="sticker"><img src="{uri}" alt=""><div>'

@@ -116,9 +116,10 @@ async def request_detail_panels(actor: Actor, request: Mapping[str, Any]) -> lis
 
 @hookimpl
 def timeline_event_labels() -> dict[str, Label]:
+    from plugins.repairs.guests import EVENT_LABELS as GUEST_LABELS
     from plugins.repairs.work import EVENT_LABELS
 
-    return EVENT_LABELS
+    return {**GUEST_LABELS, **EVENT_LABELS}
 
 
 @hookimpl
@@ -170,8 +171,14 @@ def admin_pages(actor: Actor) -> list[NavItem]:
 
 @hookimpl
 async def seed_demo(org_id: int, users: dict[str, int]) -> None:
+    from core.tables import Team, TeamMember
     from plugins.repairs.assets import new_token
     from plugins.repairs.tables import RepairAsset, RepairLocation
+
+    # Reports are dispatched at once: the demo technician is the repairs team.
+    team = Team(org=org_id, service=SLUG, name="维修组 Repairs", strategy="round_robin")
+    await team.save()
+    await TeamMember.insert(TeamMember(org=org_id, team=team.id, user=users["agent"]))
 
     async def place(kind: str, name: str, code: str, parent: int | None) -> int:
         row = await RepairLocation.insert(

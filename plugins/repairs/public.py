@@ -1,7 +1,346 @@
-"""Public pages of the repairs plugin (to be filled in)."""
+"""Public pages of the repairs plugin (/p/repairs/): what a sticker's QR code opens.
+
+- ``/p/repairs/a/<token>`` (an asset's sticker) and ``/p/repairs/l/<token>`` (a room's door
+  sticker): report a fault without signing in (name and phone), or, when the same thing
+  was reported in the last days and is still open, follow that report instead.
+- ``/p/repairs/f/<token>``: the follow page of one report: status, progress, live
+  updates, and the rating once it is fixed (for the person who reported it).
+
+The token is the only key: an unknown token, a revoked one, a retired asset and an
+organisation without the plugin all get the same 404. Unsafe methods are rate-limited
+per address. A signed-in member of the sticker's organisation is sent to the normal
+report form instead, so the request is theirs.
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-PUBLIC_HANDLERS: list[Any] = []
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import FromPath
+from litestar.response import Redirect, ServerSentEvent, Template
+
+from core.attachments import UploadRefused
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.identity.service import load_actor, service_account
+from core.lifecycle import feedback
+from core.lifecycle.requests import add_event, now
+from core.lifecycle.states import stepper
+from core.tables import RequestEvent
+from plugins.repairs import assets as A
+from plugins.repairs import guests as G
+from plugins.repairs.hooks import REPAIRS, SLUG
+from plugins.repairs.reporting import file_report
+from web.auth import org_enables
+from web.errors import Refused
+from web.forms import Form
+from web.live import announce, event_stream
+from web.templating import render
+from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+
+# Reports, joins and ratings from one address: enough for a busy lobby, not for a script.
+PUBLIC_POSTS_PER_HOUR = 20
+rate_limited = RateLimitConfig(
+    rate_limit=("hour", PUBLIC_POSTS_PER_HOUR), store="repairs_public"
+).middleware
+STICKERS = ("a", "l")  # an asset's sticker, a room's ("location") sticker
+
+
+def _guest_name() -> str:
+    return _("Sticker report (not signed in)")
+
+
+async def _sticker(request: Request[Any, Any, Any], what: str, token: str) -> dict[str, Any]:
+    """What the sticker names (``asset`` or ``room``, with the org), or 404 for everyone."""
+    if what not in STICKERS:
+        raise NotFoundException()
+    if what == "a":
+        asset = await G.asset_for_sticker(token)
+        room = None
+        if asset and asset["location"]:
+            room = await A.get_location(asset["org"], asset["location"])
+        found = {"asset": asset, "room": room, "org": asset["org"] if asset else None}
+    else:
+        room = await G.room_for_sticker(token)
+        found = {"asset": None, "room": room, "org": room["org"] if room else None}
+    if found["org"] is None or not await org_enables(request, found["org"], SLUG):
+        raise NotFoundException()
+    source = found["asset"] or found["room"]
+    found["org_name"] = source["org_name"]
+    found["what"], found["token"] = what, token
+    return found
+
+
+async def _guest_actor(request: Request[Any, Any, Any], org_id: int) -> Actor:
+    state = request.app.state
+    user_id = await service_account(org_id, G.GUEST_KEY, _guest_name())
+    actor = await load_actor(user_id, state.plugins, state.permissions, service_account=True)
+    if actor is None:  # the account was just made; it cannot vanish but say so if it did
+        raise NotFoundException()
+    return actor
+
+
+def _member(request: Request[Any, Any, Any], org_id: int) -> Actor | None:
+    actor = request.scope.get("user")
+    return actor if actor is not None and actor.org_id == org_id else None
+
+
+async def _sticker_page(
+    request: Request[Any, Any, Any],
+    found: dict[str, Any],
+    form: Form,
+    *,
+    status: int = 200,
+    files_lost: bool = False,
+    report_anyway: bool = False,
+) -> Template:
+    where = found["asset"]["id"] if found["asset"] else None
+    duplicates = (
+        []
+        if report_anyway
+        else await G.open_reports(
+            found["org"],
+            asset_id=where,
+            location_id=None if where else found["room"]["id"],
+            now=now(),
+        )
+    )
+    base = f"/p/repairs/{found['what']}/{found['token']}"
+    return await render(
+        request,
+        "repairs/public_report.html",
+        {
+            "actor": None,
+            "nav": [],
+            "tabs": [],
+            "found": found,
+            "form": form,
+            "kinds": REPAIRS.kinds,
+            "duplicates": duplicates,
+            "base": base,
+            "upload_limits": limits_of(request),
+            "files_lost": files_lost,
+            "place": A.place_label(found["room"]) if found["room"] else "",
+            "login_next": f"/s/repairs/new?asset={found['token']}" if found["asset"] else "",
+        },
+        status_code=status,
+    )
+
+
+@get("/{what:str}/{token:str}")
+async def sticker_page(
+    request: Request[Any, Any, Any], what: FromPath[str], token: FromPath[str]
+) -> Template | Redirect:
+    found = await _sticker(request, what, token)
+    if _member(request, found["org"]) and found["asset"]:
+        return Redirect(f"/s/repairs/new?asset={token}", status_code=303)
+    form = Form(
+        {
+            "submit_token": secrets.token_urlsafe(16),
+            "kind": found["asset"]["category"] if found["asset"] else "",
+        }
+    )
+    anyway = request.query_params.get("new") == "1"
+    return await _sticker_page(request, found, form, report_anyway=anyway)
+
+
+def _read_person(form: Form) -> tuple[str, str]:
+    name = form.required(
+        "name", _("Enter your name so the technician knows whom to ask."), max_length=100
+    )
+    phone = form.get("phone")
+    if not phone:
+        form.error("phone", _("Enter a phone number the technician can call."))
+    else:
+        form.phone("phone")
+    return name, phone
+
+
+@post("/{what:str}/{token:str}", opt=UPLOADS, middleware=[rate_limited])
+async def sticker_report(
+    request: Request[Any, Any, Any], what: FromPath[str], token: FromPath[str]
+) -> Template | Redirect:
+    found = await _sticker(request, what, token)
+    form = await Form.read(request)
+    submit_token = form.get("submit_token")
+    if not submit_token or len(submit_token) > 64:
+        raise Refused(_("This form is incomplete. Reload the page and try again."))
+    kind = form.get("kind")
+    if kind not in A.categories():
+        form.error("kind", _("Choose what kind of fault it is."))
+    title = form.required(
+        "title", _("Say in a few words what is wrong."), too_long=_("Keep it under 200 characters.")
+    )
+    description = form.get("description")[:5000]
+    name, phone = _read_person(form)
+    if not form.ok:
+        lost = bool(file_parts(form.data, "photos"))
+        return await _sticker_page(
+            request, found, form, status=422, files_lost=lost, report_anyway=True
+        )
+    try:
+        photos = await read_uploads(request, form.data, "photos")
+    except UploadRefused as exc:
+        form.error("photos", exc.message())
+        return await _sticker_page(
+            request, found, form, status=exc.status_code, files_lost=True, report_anyway=True
+        )
+    guest = await _guest_actor(request, found["org"])
+    follow_token = G.new_follow_token()
+
+    async def follow_link(request_id: int) -> None:
+        await G.add_follow(found["org"], request_id, name, phone, reporter=True, token=follow_token)
+
+    result = await file_report(
+        guest,
+        kind=kind,
+        title=title,
+        description=description,
+        priority="normal",
+        asset=found["asset"],
+        location=found["room"],
+        channel="qr",
+        idempotency_key=f"sticker:{submit_token}",
+        photos=photos,
+        storage=storage_of(request),
+        reporter=(name, phone),
+        then=follow_link,
+    )
+    if not result.created:  # the same form sent twice: its follow link was made the first time
+        raise Refused(
+            _("This report was already sent. Open the link you were shown to follow it."), 409
+        )
+    announce(request, found["org"], result.number)
+    return Redirect(f"/p/repairs/f/{follow_token}?new=1", status_code=303)
+
+
+@post("/{what:str}/{token:str}/join", middleware=[rate_limited])
+async def sticker_join(
+    request: Request[Any, Any, Any], what: FromPath[str], token: FromPath[str]
+) -> Template | Redirect:
+    """Follow an open report of the same fault instead of opening a second one."""
+    found = await _sticker(request, what, token)
+    form = await Form.read(request)
+    member = _member(request, found["org"])
+    if member is not None:
+        name, phone = member.display_name, ""
+    else:
+        name, phone = _read_person(form)
+    number = form.get("number")
+    where = found["asset"]["id"] if found["asset"] else None
+    open_now = await G.open_reports(
+        found["org"], asset_id=where, location_id=None if where else found["room"]["id"], now=now()
+    )
+    target = next((r for r in open_now if r["number"] == number), None)
+    if target is None:
+        form.error("number", _("That report is closed now. Report the fault again below."))
+    if not form.ok:
+        return await _sticker_page(request, found, form, status=422)
+    follow_token = await G.add_follow(found["org"], target["id"], name, phone, reporter=False)
+    await add_event(
+        found["org"],
+        target["id"],
+        member.user_id if member else None,
+        "repairs.also_reported",
+        data={"name": name[:100]},
+    )
+    announce(request, found["org"], target["number"])
+    return Redirect(f"/p/repairs/f/{follow_token}", status_code=303)
+
+
+# ---------------------------------------------------------------- follow page
+
+
+async def _follow(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    follow = await G.follow_of(token)
+    row = await G.followed_request(follow["org"], follow["request"]) if follow else None
+    if follow is None or row is None:
+        raise NotFoundException()
+    return follow, row
+
+
+async def _public_timeline(org_id: int, request_id: int) -> list[dict[str, Any]]:
+    return await (
+        RequestEvent.select(
+            RequestEvent.kind,
+            RequestEvent.to_status,
+            RequestEvent.message,
+            RequestEvent.data,
+            RequestEvent.created_at,
+            RequestEvent.actor.display_name.as_alias("actor_name"),
+            RequestEvent.actor.is_active.as_alias("actor_active"),
+        )
+        .where(
+            (RequestEvent.org == org_id)
+            & (RequestEvent.request == request_id)
+            & RequestEvent.public.eq(True)
+        )
+        .order_by(RequestEvent.id, ascending=False)
+        .limit(100)
+    )
+
+
+@get("/f/{token:str}")
+async def follow_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    follow, row = await _follow(token)
+    if not await org_enables(request, follow["org"], SLUG):
+        raise NotFoundException()
+    return await render(
+        request,
+        "repairs/public_follow.html",
+        {
+            "actor": None,
+            "nav": [],
+            "tabs": [],
+            "follow": follow,
+            "token": token,
+            "r": row,
+            "service": REPAIRS,
+            "steps": stepper(REPAIRS.steps, row["status"]),
+            "events": await _public_timeline(follow["org"], row["id"]),
+            "rating_tags": feedback.TAGS,
+            "can_rate": follow["reporter"] and row["status"] == "resolved",
+            "just_sent": request.query_params.get("new") == "1",
+        },
+        block="live",
+    )
+
+
+@get("/f/{token:str}/live")
+async def follow_live(request: Request[Any, Any, Any], token: FromPath[str]) -> ServerSentEvent:
+    follow, row = await _follow(token)
+    return event_stream(request, follow["org"], row["number"])
+
+
+@post("/f/{token:str}/rate", middleware=[rate_limited])
+async def follow_rate(request: Request[Any, Any, Any], token: FromPath[str]) -> Redirect:
+    follow, row = await _follow(token)
+    if not follow["reporter"]:
+        raise Refused(_("Only the person who reported the fault can rate the repair."), 403)
+    form = await Form.read(request)
+    score = form.get("score")
+    if score not in {"1", "2", "3", "4", "5"}:
+        raise Refused(_("Choose from one to five stars."), 422)
+    guest = await _guest_actor(request, follow["org"])
+    try:
+        await feedback.rate(guest, row, int(score), form.getall("tags"), form.get("comment")[:2000])
+    except feedback.CannotRate as exc:
+        raise Refused(
+            _("This repair cannot be rated now: it is not waiting for a rating."), 409
+        ) from exc
+    announce(request, follow["org"], row["number"])
+    return Redirect(f"/p/repairs/f/{token}", status_code=303)
+
+
+PUBLIC_HANDLERS = [
+    sticker_page,
+    sticker_report,
+    sticker_join,
+    follow_page,
+    follow_live,
+    follow_rate,
+]

@@ -18,12 +18,14 @@ from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.identity.roles import AGENT, AUDITOR, DISPATCHER
 from core.identity.service import audit
-from core.lifecycle.requests import PRIORITIES, NewRequest, submit, visible_to
+from core.lifecycle.requests import PRIORITIES, now, visible_to
 from core.tables import Department
 from plugins.repairs import assets as A
+from plugins.repairs import guests as G
 from plugins.repairs import maintenance, work
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
-from plugins.repairs.tables import RepairAsset, RepairLocation, RepairRequestDetail
+from plugins.repairs.reporting import file_report
+from plugins.repairs.tables import RepairAsset, RepairLocation
 from web.auth import current_actor, permission_required
 from web.errors import Refused
 from web.forms import Form
@@ -80,6 +82,11 @@ async def _report_page(
             "upload_limits": limits_of(request),
             "files_lost": files_lost,
             "back_url": "/",
+            "duplicates": (
+                await G.open_reports(actor.org_id, asset_id=asset["id"], now=now())
+                if asset and not form.errors and request.query_params.get("new") != "1"
+                else []
+            ),
         },
         status_code=status,
     )
@@ -139,36 +146,18 @@ async def report_create(request: Request[Any, Any, Any]) -> Template | Redirect:
     except UploadRefused as exc:
         form.error("photos", exc.message())
         return await _report_page(request, form, asset, exc.status_code, files_lost=True)
-    place = A.place_label(location) if location else ""
-    if asset:
-        place = f"{place} · {asset['name']} ({asset['code']})" if place else asset["name"]
-
-    async def write_detail(request_id: int) -> None:
-        await RepairRequestDetail.insert(
-            RepairRequestDetail(
-                org=actor.org_id,
-                request=request_id,
-                asset=asset["id"] if asset else None,
-                location=location["id"] if location else None,
-            )
-        )
-
-    result = await submit(
+    result = await file_report(
         actor,
-        REPAIRS,
-        NewRequest(
-            kind=kind,
-            title=title,
-            description=description,
-            location=place[:200],
-            priority=priority,
-        ),
+        kind=kind,
+        title=title,
+        description=description,
+        priority=priority,
+        asset=asset,
+        location=location,
         channel="qr" if asset else "pwa",
         idempotency_key=f"form:{token}",
-        facts={"category": kind},
-        attachments=photos,
+        photos=photos,
         storage=storage_of(request),
-        on_created=write_detail,
     )
     if result.created:
         announce(request, actor.org_id, result.number)
@@ -462,6 +451,40 @@ async def asset_new_qr(request: Request[Any, Any, Any], asset_id: FromPath[int])
     return Redirect(f"/s/repairs/assets/{asset_id}", status_code=303)
 
 
+@post("/admin/locations/{location_id:int}/qr", guards=can_manage)
+async def location_new_qr(request: Request[Any, Any, Any], location_id: FromPath[int]) -> Redirect:
+    actor = current_actor(request)
+    if await A.regenerate_room_token(actor.org_id, location_id) is None:
+        raise NotFoundException()
+    await audit(actor.org_id, actor.user_id, "repairs.qr_regenerated", f"location:{location_id}")
+    flash(
+        request,
+        category="success",
+        message=_("A new QR code is made; the old sticker no longer works. Print a new one."),
+    )
+    return Redirect("/s/repairs/admin/locations", status_code=303)
+
+
+async def _sticker_sheet(rows: list[dict[str, Any]], base_url: str) -> Response[bytes]:
+    import anyio
+
+    pdf = await anyio.to_thread.run_sync(A.sticker_pdf, rows, base_url, _("Scan to report a fault"))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="stickers.pdf"'},
+    )
+
+
+@get("/admin/locations/stickers.pdf", guards=can_manage)
+async def room_stickers_pdf(request: Request[Any, Any, Any]) -> Response[bytes]:
+    actor = current_actor(request)
+    rows = await A.room_stickers(actor.org_id, MAX_STICKERS)
+    if not rows:
+        raise Refused(_("No rooms to print."))
+    return await _sticker_sheet(rows, request.app.state.settings.base_url)
+
+
 @get("/admin/assets/export.csv", guards=can_manage)
 async def assets_export(request: Request[Any, Any, Any]) -> Response[bytes]:
     actor = current_actor(request)
@@ -522,16 +545,7 @@ async def stickers_pdf(request: Request[Any, Any, Any], q: FromQuery[str] = "") 
     rows = [r for r in rows if r["status"] == "active"]
     if not rows:
         raise Refused(_("No assets to print."))
-    import anyio
-
-    pdf = await anyio.to_thread.run_sync(
-        A.sticker_pdf, rows, request.app.state.settings.base_url, _("Scan to report a fault")
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": 'inline; filename="stickers.pdf"'},
-    )
+    return await _sticker_sheet(rows, request.app.state.settings.base_url)
 
 
 HANDLERS = [
@@ -554,4 +568,6 @@ HANDLERS = [
     assets_import_page,
     assets_import,
     stickers_pdf,
+    room_stickers_pdf,
+    location_new_qr,
 ]

@@ -42,7 +42,7 @@ def test_routes_live_under_the_plugin_prefixes(
         for path in [route.path]
     ]
     assert paths, f"{plugin.slug} registers no routes"
-    allowed = (f"/s/{plugin.slug}", f"/api/v1/s/{plugin.slug}")
+    allowed = (f"/s/{plugin.slug}", f"/api/v1/s/{plugin.slug}", f"/p/{plugin.slug}/")
     assert all(p.startswith(allowed) for p in paths), paths
 
 
@@ -102,3 +102,19 @@ def test_core_catalogs_complete() -> None:
         catalog = read_po(fh)
     missing = [m.id for m in catalog if m.id and not m.string]
     assert not missing, f"untranslated core strings: {missing}"
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=lambda p: p.slug)
+def test_only_public_routes_skip_the_login_guard(
+    plugin: InstalledPlugin, contract_app: Litestar
+) -> None:
+    """A plugin's page works without signing in only under /p/<slug>/ (its public routes)."""
+    from web.auth import login_required
+
+    module_prefix = plugin.module.__name__ + "."
+    for route in contract_app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not getattr(handler.fn, "__module__", "").startswith(module_prefix):
+                continue
+            guarded = login_required in handler.resolve_guards()
+            assert guarded != route.path.startswith(f"/p/{plugin.slug}/"), route.path

@@ -79,7 +79,11 @@ async def test_report_from_a_sticker_writes_request_and_detail_together(
     assert sent.status_code == 303, sent.text
     number = sent.headers["location"].rsplit("/", 1)[1]
     assert number.startswith("BX-")
-    req = await ServiceRequest.objects().where(ServiceRequest.number == number).first()
+    req = (
+        await ServiceRequest.objects()
+        .where((ServiceRequest.org == rorg.id) & (ServiceRequest.number == number))
+        .first()
+    )
     assert req.service == "repairs" and req.kind == "it" and req.channel == "qr"
     assert "A301 会议室" in req.location and "ZC-0001" in req.location
     detail = (
@@ -388,7 +392,7 @@ async def test_asset_page_lists_its_requests_and_flags_repeat_failures(
     # older than 90 days no longer counts
     await ServiceRequest.update(
         {ServiceRequest.submitted_at: datetime.now(UTC) - timedelta(days=91)}
-    ).where(ServiceRequest.number == numbers[0])
+    ).where((ServiceRequest.org == rorg.id) & (ServiceRequest.number == numbers[0]))
     assert "Repeat failure" not in (await client.get(f"/s/repairs/assets/{asset['id']}")).text
 
 

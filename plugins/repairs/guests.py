@@ -1,0 +1,182 @@
+"""Reports from a sticker without signing in: what the sticker names, open reports of
+the same thing, and follow links.
+
+A sticker carries a random token of an asset or a room; nothing else in the URL names the
+organisation. A guest's report is a request of the organisation's ``sticker`` service
+account with the reporter's name and phone on the detail row. The guest follows it with
+a link whose token is random; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.descriptors import Label
+from core.tables import Organisation, ServiceRequest
+from plugins.repairs.tables import RepairAsset, RepairFollow, RepairLocation, RepairRequestDetail
+
+# A fault reported again within this window, while the first report is still open, is
+# offered to be joined rather than reported twice.
+DUPLICATE_WINDOW = timedelta(hours=72)
+OPEN = ("submitted", "pending_approval", "approved", "assigned", "in_progress", "on_hold")
+GUEST_KEY = "sticker"
+MAX_TOKEN = 64
+EVENT_LABELS: dict[str, Label] = {
+    "repairs.also_reported": lambda _: _("Also reported by someone else"),
+}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_follow_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _org_columns(table: Any) -> tuple[Any, ...]:
+    return (
+        table.org,
+        table.org.name.as_alias("org_name"),
+        table.org.time_zone.as_alias("time_zone"),
+        table.org.default_locale.as_alias("org_locale"),
+    )
+
+
+async def asset_for_sticker(token: str) -> dict[str, Any] | None:
+    """The active asset whose sticker carries ``token``, with its organisation (any org:
+    the token is the only key; the caller checks the org has the plugin on)."""
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    return (
+        await RepairAsset.select(
+            RepairAsset.id,
+            RepairAsset.code,
+            RepairAsset.name,
+            RepairAsset.category,
+            RepairAsset.location,
+            RepairAsset.qr_token,
+            RepairAsset.location.name.as_alias("location_name"),
+            *_org_columns(RepairAsset),
+        )
+        .where((RepairAsset.qr_token == token) & (RepairAsset.status == "active"))
+        .first()
+    )
+
+
+async def room_for_sticker(token: str) -> dict[str, Any] | None:
+    """The room whose door sticker carries ``token``, with building and floor names."""
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    return (
+        await RepairLocation.select(
+            RepairLocation.id,
+            RepairLocation.name,
+            RepairLocation.code,
+            RepairLocation.qr_token,
+            RepairLocation.parent.name.as_alias("floor"),
+            RepairLocation.parent.parent.name.as_alias("building"),
+            *_org_columns(RepairLocation),
+        )
+        .where((RepairLocation.qr_token == token) & (RepairLocation.kind == "room"))
+        .first()
+    )
+
+
+async def open_reports(
+    org_id: int,
+    *,
+    asset_id: int | None = None,
+    location_id: int | None = None,
+    now: datetime,
+    limit: int = 3,
+) -> list[dict[str, Any]]:
+    """Open requests about this asset (or, for a room, about the room itself) submitted
+    within the duplicate window, newest first. One query."""
+    where = RepairRequestDetail.org == org_id
+    if asset_id is not None:
+        where &= RepairRequestDetail.asset == asset_id
+    else:
+        where &= (RepairRequestDetail.location == location_id) & RepairRequestDetail.asset.is_null()
+    where &= RepairRequestDetail.request.status.is_in(list(OPEN))
+    where &= RepairRequestDetail.request.submitted_at >= now - DUPLICATE_WINDOW
+    return await (
+        RepairRequestDetail.select(
+            RepairRequestDetail.request.as_alias("id"),
+            RepairRequestDetail.request.number.as_alias("number"),
+            RepairRequestDetail.request.title.as_alias("title"),
+            RepairRequestDetail.request.status.as_alias("status"),
+            RepairRequestDetail.request.submitted_at.as_alias("submitted_at"),
+        )
+        .where(where)
+        .order_by(RepairRequestDetail.request, ascending=False)
+        .limit(limit)
+    )
+
+
+async def add_follow(
+    org_id: int, request_id: int, name: str, phone: str, *, reporter: bool, token: str = ""
+) -> str:
+    """A follow link for this person on this request; returns the token (shown once)."""
+    token = token or new_follow_token()
+    await RepairFollow.insert(
+        RepairFollow(
+            org=org_id,
+            request=request_id,
+            token_hash=hash_token(token),
+            name=name[:100],
+            phone=phone[:32],
+            reporter=reporter,
+        )
+    )
+    return token
+
+
+async def follow_of(token: str) -> dict[str, Any] | None:
+    """The follow link ``token`` opens, with its request's organisation (None if unknown)."""
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    return (
+        await RepairFollow.select(
+            RepairFollow.id,
+            RepairFollow.org,
+            RepairFollow.request,
+            RepairFollow.name,
+            RepairFollow.reporter,
+            RepairFollow.org.name.as_alias("org_name"),
+        )
+        .where(RepairFollow.token_hash == hash_token(token))
+        .first()
+    )
+
+
+async def followed_request(org_id: int, request_id: int) -> dict[str, Any] | None:
+    """What a follow page shows of its request (no internal fields), with the asset."""
+    row = await (
+        ServiceRequest.select(
+            ServiceRequest.id,
+            ServiceRequest.number,
+            ServiceRequest.service,
+            ServiceRequest.kind,
+            ServiceRequest.title,
+            ServiceRequest.status,
+            ServiceRequest.location,
+            ServiceRequest.requester,
+            ServiceRequest.assignee,
+            ServiceRequest.assignee.display_name.as_alias("assignee_name"),
+            ServiceRequest.submitted_at,
+            ServiceRequest.resolved_at,
+            ServiceRequest.version,
+        )
+        .where((ServiceRequest.org == org_id) & (ServiceRequest.id == request_id))
+        .first()
+    )
+    return row
+
+
+async def org_name(org_id: int) -> str:
+    row = await Organisation.select(Organisation.name).where(Organisation.id == org_id).first()
+    return row["name"] if row else ""
