@@ -89,6 +89,10 @@ class ServiceType:
     # A plugin with a form of its own (asset/location pickers, extra rows) names it here;
     # the home tile and ``/new/<slug>`` then lead there instead of the generic form.
     new_url: str | None = None
+    # The same for the desk's "new request for someone" form: a plugin page extending
+    # core's desk/new.html (its ``service_fields`` block), built with
+    # ``web.routes.desk_new.desk_page`` and ``chosen_person``.
+    desk_url: str | None = None
 
     def kind_label(self, code: str, gettext: Callable[[str], str]) -> str:
         for kind in self.kinds:

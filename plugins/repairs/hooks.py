@@ -41,6 +41,7 @@ REPAIRS = ServiceType(
     uses_dispatch=True,
     order=10,
     new_url="/s/repairs/new",
+    desk_url="/s/repairs/desk/new",
 )
 
 __all__ = [

@@ -42,11 +42,14 @@ async def file_report(
     storage: Storage | None = None,
     reporter: tuple[str, str] | None = None,
     then: Callable[[int], Awaitable[None]] | None = None,
+    requester_id: int | None = None,
+    department_id: int | None = None,
 ) -> Submitted:
     """Submit a repair request for ``actor`` about ``asset`` and/or ``location``.
 
     ``reporter`` is a guest's (name, phone); ``then(request_id)`` runs in the same
-    transaction after the detail row (a follow link, say).
+    transaction after the detail row (a follow link, say). ``requester_id`` and
+    ``department_id`` are the person the desk reports for.
     """
 
     async def write_detail(request_id: int) -> None:
@@ -79,4 +82,6 @@ async def file_report(
         attachments=photos,
         storage=storage,
         on_created=write_detail,
+        requester_id=requester_id,
+        department_id=department_id,
     )

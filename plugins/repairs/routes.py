@@ -21,8 +21,8 @@ from core.identity.service import audit
 from core.lifecycle.requests import PRIORITIES, now, visible_to
 from core.tables import Department
 from plugins.repairs import assets as A
+from plugins.repairs import desk, maintenance, work
 from plugins.repairs import guests as G
-from plugins.repairs import maintenance, work
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
 from plugins.repairs.reporting import file_report
 from plugins.repairs.tables import RepairAsset, RepairLocation
@@ -549,6 +549,7 @@ async def stickers_pdf(request: Request[Any, Any, Any], q: FromQuery[str] = "") 
 
 
 HANDLERS = [
+    *desk.HANDLERS,
     *maintenance.HANDLERS,
     *work.HANDLERS,
     report_form,

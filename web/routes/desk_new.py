@@ -33,7 +33,8 @@ from web.templating import render
 URL = "/desk/new"
 
 
-def _staff(request: Request[Any, Any, Any]) -> Actor:
+def staff_only(request: Request[Any, Any, Any]) -> Actor:
+    """The actor, if they may enter requests for others (dispatchers, admins); else 403."""
     actor = current_actor(request)
     if not may_dispatch(actor):
         raise PermissionDeniedException()
@@ -44,8 +45,44 @@ def _services(request: Request[Any, Any, Any], actor: Actor) -> list[Any]:
     return request.app.state.services.enabled(actor.enabled_plugins)
 
 
+async def desk_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    form: Form,
+    status: int = 200,
+    *,
+    template: str = "desk/new.html",
+    context: dict[str, Any] | None = None,
+) -> Template:
+    """The "new request for someone" page; a plugin's desk form (``ServiceType.desk_url``)
+    passes its template (extending desk/new.html) and the context its fields need."""
+    return await _page(request, actor, form, status, template=template, context=context)
+
+
+async def chosen_person(actor: Actor, form: Form) -> dict[str, Any] | None:
+    """The active member of the actor's organisation picked in the form (``user``), or
+    None with the form's error set."""
+    chosen = form.get("user")
+    person = None
+    if chosen.isdigit():
+        person = await (
+            User.select(User.id, User.display_name, User.department)
+            .where((User.org == actor.org_id) & (User.id == int(chosen)) & User.is_active.eq(True))
+            .first()
+        )
+    if person is None:
+        form.error("user", _("Search for a person and choose them."))
+    return person
+
+
 async def _page(
-    request: Request[Any, Any, Any], actor: Actor, form: Form, status: int = 200
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    form: Form,
+    status: int = 200,
+    *,
+    template: str = "desk/new.html",
+    context: dict[str, Any] | None = None,
 ) -> Template:
     services = _services(request, actor)
     if not services:
@@ -60,7 +97,7 @@ async def _page(
         people = await find_people(actor.org_id, "", include=int(chosen)) + people
     return await render(
         request,
-        "desk/new.html",
+        template,
         {
             "form": form,
             "services": services,
@@ -69,6 +106,9 @@ async def _page(
             "people": people,
             "max_matches": MAX_MATCHES,
             "priorities": [(p, priority_label(p)) for p in PRIORITIES],
+            "form_action": f"{URL}/{service.slug}",
+            "page_url": URL,
+            **(context or {}),
         },
         status_code=status,
         block="matches",
@@ -78,8 +118,12 @@ async def _page(
 @get(URL)
 async def new_for_someone(
     request: Request[Any, Any, Any], q: FromQuery[str] = "", service: FromQuery[str] = ""
-) -> Template:
-    actor = _staff(request)
+) -> Template | Redirect:
+    actor = staff_only(request)
+    chosen = request.app.state.services.get(service[:64]) if service else None
+    if chosen is not None and chosen.desk_url and not request.headers.get("hx-request"):
+        # the plugin's own desk form (it writes its detail rows with the request)
+        return Redirect(chosen.desk_url, status_code=303)
     form = Form(
         {
             "q": q[:100],
@@ -95,7 +139,7 @@ async def new_for_someone(
 async def submit_for_someone(
     request: Request[Any, Any, Any], slug: FromPath[str]
 ) -> Template | Redirect:
-    actor = _staff(request)
+    actor = staff_only(request)
     service = next((s for s in _services(request, actor) if s.slug == slug), None)
     if service is None:
         raise NotFoundException()
@@ -103,17 +147,7 @@ async def submit_for_someone(
     token = form.get("submit_token")
     if not token or len(token) > 64:
         raise Refused(_("This form is incomplete. Reload the page and try again."))
-    chosen = form.get("user")
-    person = None
-    if chosen.isdigit():
-        found = await (
-            User.select(User.id, User.display_name, User.department)
-            .where((User.org == actor.org_id) & (User.id == int(chosen)) & User.is_active.eq(True))
-            .first()
-        )
-        person = found
-    if person is None:
-        form.error("user", _("Search for a person and choose them."))
+    person = await chosen_person(actor, form)
     data = read_new_request(form, service)
     if data is None or person is None:
         return await _page(request, actor, form, 422)

@@ -1,0 +1,129 @@
+"""The desk reports a fault for someone (a phone call, a walk-in): core's "new request for
+someone" page with the repairs fields (asset by code, or a room), so the request gets its
+detail row like any other report. ``REPAIRS.desk_url`` leads here from /desk/new."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.lifecycle.requests import PRIORITIES
+from plugins.repairs import assets as A
+from plugins.repairs.hooks import REPAIRS
+from plugins.repairs.reporting import file_report
+from plugins.repairs.tables import RepairAsset
+from web.errors import Refused
+from web.forms import Form
+from web.live import announce
+from web.routes.desk_new import chosen_person, desk_page, staff_only
+from web.routes.requests import read_common_fields
+
+URL = "/s/repairs/desk/new"
+
+
+async def _page(
+    request: Request[Any, Any, Any], actor: Actor, form: Form, status: int = 200
+) -> Template:
+    form.data.setdefault("service", REPAIRS.slug)
+    return await desk_page(
+        request,
+        actor,
+        form,
+        status,
+        template="repairs/desk_new.html",
+        context={
+            "form_action": URL,
+            "page_url": URL,
+            "kinds": REPAIRS.kinds,
+            "rooms": await A.rooms(actor.org_id, form.get("room_q")[:50]),
+        },
+    )
+
+
+@get("/desk/new")
+async def desk_report_form(request: Request[Any, Any, Any]) -> Template:
+    actor = staff_only(request)
+    params = request.query_params
+    form = Form(
+        {
+            "service": REPAIRS.slug,
+            "q": params.get("q", "")[:100],
+            "room_q": params.get("room_q", "")[:50],
+            "priority": "normal",
+            "submit_token": secrets.token_urlsafe(16),
+        }
+    )
+    return await _page(request, actor, form)
+
+
+async def _asset_by_code(org_id: int, code: str) -> dict[str, Any] | None:
+    found = await (
+        RepairAsset.select(RepairAsset.id)
+        .where(
+            (RepairAsset.org == org_id)
+            & (RepairAsset.code == code[:50])
+            & (RepairAsset.status == "active")
+        )
+        .first()
+    )
+    return await A.get_asset(org_id, found["id"]) if found else None
+
+
+@post("/desk/new")
+async def desk_report(request: Request[Any, Any, Any]) -> Template | Redirect:
+    actor = staff_only(request)
+    form = await Form.read(request)
+    form.data = dict(form.data)
+    token = form.get("submit_token")
+    if not token or len(token) > 64:
+        raise Refused(_("This form is incomplete. Reload the page and try again."))
+    person = await chosen_person(actor, form)
+    kind = form.get("kind")
+    if kind not in A.categories():
+        form.error("kind", _("Choose what kind of fault it is."))
+    title, description, _location, priority = read_common_fields(form)
+    asset = location = None
+    if code := form.get("asset_code"):
+        asset = await _asset_by_code(actor.org_id, code)
+        if asset is None:
+            form.error("asset_code", _("No asset in use has the code %(code)s.") % {"code": code})
+        elif asset["location"]:
+            location = await A.get_location(actor.org_id, asset["location"])
+    else:
+        room = form.get("room")
+        location = await A.get_location(actor.org_id, int(room)) if room.isdigit() else None
+        if location is None or location["kind"] != "room":
+            form.error("room", _("Enter the asset's code or choose the room where the fault is."))
+    if not form.ok or person is None:
+        return await _page(request, actor, form, 422)
+    result = await file_report(
+        actor,
+        kind=kind,
+        title=title,
+        description=description,
+        priority=priority if priority in PRIORITIES else "normal",
+        asset=asset,
+        location=location,
+        channel="desk",
+        idempotency_key=f"form:{token}",
+        requester_id=person["id"],
+        department_id=person["department"],
+    )
+    if result.created:
+        announce(request, actor.org_id, result.number)
+        flash(
+            request,
+            category="success",
+            message=_("Request %(number)s is submitted for %(name)s.")
+            % {"number": result.number, "name": person["display_name"]},
+        )
+    return Redirect(f"/requests/{result.number}", status_code=303)
+
+
+HANDLERS = [desk_report_form, desk_report]
