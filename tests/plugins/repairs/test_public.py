@@ -259,6 +259,27 @@ async def test_room_sticker_and_rate_limit(client: AsyncTestClient, db: object) 
     ).status_code == 303
     assert (await client.get(url)).status_code == 404
     employee_login = org.logins["employee"]
-    await client.get("/logout")
+    await post(client, "/logout")
     await login(client, employee_login)
     assert (await client.get("/s/repairs/admin/locations/stickers.pdf")).status_code == 403
+
+
+async def test_disabling_repairs_is_for_that_organisation_only(
+    client: AsyncTestClient, db: object
+) -> None:
+    off, on = await make_org(ROLES), await make_org(ROLES)
+    off_asset, on_asset = await _asset(off.id), await _asset(on.id)
+    await set_plugin_enabled(off.id, "repairs", False, None)
+    # the public sticker pages
+    assert (await client.get(f"/p/repairs/a/{off_asset['token']}")).status_code == 404
+    assert (await client.get(f"/p/repairs/a/{on_asset['token']}")).status_code == 200
+    # the signed-in pages, tile, API and the hook-driven parts of the request page
+    await login(client, off.logins["admin"])
+    assert (await client.get("/s/repairs/new")).status_code == 404
+    assert (await client.get("/s/repairs/admin/assets")).status_code == 404
+    assert (await client.get("/api/v1/s/repairs/assets")).status_code == 404
+    assert "/s/repairs/new" not in (await client.get("/")).text
+    await post(client, "/logout")
+    await login(client, on.logins["admin"])
+    assert (await client.get("/s/repairs/new")).status_code == 200
+    assert "/s/repairs/new" in (await client.get("/")).text
