@@ -137,6 +137,15 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 order=615,
             )
         )
+    if (
+        actor.is_org_admin
+        or actor.has_role(AUDITOR)
+        or actor.has_role(DISPATCHER)
+        or actor.administered_services
+    ):  # who may read /desk/reports: core.reports.report_scope
+        items.append(
+            NavItem("reports", lambda _: _("Reports"), "/desk/reports", "clipboard-list", order=620)
+        )
     if actor.can(AUDIT_VIEW) and not actor.can(ADMIN):
         items.append(
             NavItem(

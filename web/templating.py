@@ -38,7 +38,7 @@ from core.plugins import PluginRegistry
 
 WEB_TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-STATIC_VERSION = "5"
+STATIC_VERSION = "6"
 
 
 def due_word(state: str) -> str:

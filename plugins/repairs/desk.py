@@ -8,7 +8,6 @@ import secrets
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from core.i18n import gettext as _
@@ -20,8 +19,7 @@ from plugins.repairs.reporting import file_report
 from plugins.repairs.tables import RepairAsset
 from web.errors import Refused
 from web.forms import Form
-from web.live import announce
-from web.routes.desk_new import chosen_person, desk_page, staff_only
+from web.routes.desk_new import chosen_person, desk_page, staff_only, submitted_for
 from web.routes.requests import read_common_fields
 
 URL = "/s/repairs/desk/new"
@@ -40,7 +38,6 @@ async def _page(
         context={
             "form_action": URL,
             "page_url": URL,
-            "kinds": REPAIRS.kinds,
             "rooms": await A.rooms(actor.org_id, form.get("room_q")[:50]),
         },
     )
@@ -115,15 +112,7 @@ async def desk_report(request: Request[Any, Any, Any]) -> Template | Redirect:
         requester_id=person["id"],
         department_id=person["department"],
     )
-    if result.created:
-        announce(request, actor.org_id, result.number)
-        flash(
-            request,
-            category="success",
-            message=_("Request %(number)s is submitted for %(name)s.")
-            % {"number": result.number, "name": person["display_name"]},
-        )
-    return Redirect(f"/requests/{result.number}", status_code=303)
+    return submitted_for(request, actor, result, person)
 
 
 HANDLERS = [desk_report_form, desk_report]

@@ -137,6 +137,7 @@ def audit_action_labels() -> dict[str, Label]:
         "repairs.assets_imported": lambda _: _("Assets imported"),
         "repairs.qr_regenerated": lambda _: _("QR sticker replaced"),
         "repairs.location_saved": lambda _: _("Repair location saved"),
+        "repairs.schedule_saved": lambda _: _("Maintenance schedule saved"),
     }
 
 
@@ -152,6 +153,17 @@ def nav_items(actor: Actor) -> list[NavItem]:
         items.append(
             NavItem("repairs-assets", lambda _: _("Assets"), "/s/repairs/admin/assets", "building")
         )
+    from plugins.repairs.access import is_staff
+
+    if is_staff(actor):
+        items.append(
+            NavItem(
+                "repairs-maintenance",
+                lambda _: _("Maintenance"),
+                "/s/repairs/maintenance",
+                "calendar",
+            )
+        )
     return items
 
 
@@ -166,6 +178,12 @@ def admin_pages(actor: Actor) -> list[NavItem]:
             lambda _: _("Repair locations"),
             "/s/repairs/admin/locations",
             "building",
+        ),
+        NavItem(
+            "repairs-schedules",
+            lambda _: _("Maintenance schedules"),
+            "/s/repairs/admin/schedules",
+            "calendar",
         ),
     ]
 

@@ -119,7 +119,7 @@ async def _sticker_page(
             "tabs": [],
             "found": found,
             "form": form,
-            "kinds": REPAIRS.kinds,
+            "service": REPAIRS,
             "duplicates": duplicates,
             "base": base,
             "upload_limits": limits_of(request),

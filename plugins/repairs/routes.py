@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -16,17 +16,17 @@ from litestar.response import Redirect, Template
 from core.attachments import UploadRefused
 from core.i18n import gettext as _
 from core.identity.actor import Actor
-from core.identity.roles import AGENT, AUDITOR, DISPATCHER
 from core.identity.service import audit
 from core.lifecycle.requests import PRIORITIES, now, visible_to
 from core.tables import Department
 from plugins.repairs import assets as A
 from plugins.repairs import desk, maintenance, work
 from plugins.repairs import guests as G
+from plugins.repairs.access import can_manage, staff_only
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
 from plugins.repairs.reporting import file_report
 from plugins.repairs.tables import RepairAsset, RepairLocation
-from web.auth import current_actor, permission_required
+from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
 from web.live import announce
@@ -34,23 +34,7 @@ from web.routes.requests import priority_label, read_common_fields
 from web.templating import render
 from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
 
-can_manage = [permission_required(MANAGE_ASSETS)]
 MAX_STICKERS = 120
-
-
-def is_staff(actor: Actor) -> bool:
-    """Who may open an asset's page: the people who look after or oversee repairs."""
-    return (
-        actor.can(MANAGE_ASSETS)
-        or actor.has_role(AGENT)
-        or actor.has_role(DISPATCHER)
-        or actor.has_role(AUDITOR)
-    )
-
-
-async def staff_only(connection: Any, _handler: Any) -> None:
-    if not is_staff(current_actor(connection)):
-        raise PermissionDeniedException()
 
 
 def _kinds() -> list[tuple[str, Any]]:
@@ -75,7 +59,7 @@ async def _report_page(
         {
             "form": form,
             "asset": asset,
-            "kinds": REPAIRS.kinds,
+            "service": REPAIRS,
             "rooms": [] if asset else await A.rooms(actor.org_id, room_q),
             "room_q": room_q,
             "priorities": [(p, priority_label(p)) for p in PRIORITIES],

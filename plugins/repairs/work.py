@@ -1,16 +1,630 @@
-"""The technician's steps on a repair (to be filled in)."""
+"""The technician's steps on a repair, on top of core's one lifecycle.
+
+Core already has accept, start, hold, resume, decline and "Done" (/requests/{n}/work/…).
+This module adds what a repair needs besides, for the request's assignee only:
+
+- **On the way** (once): ``RepairRequestDetail.on_the_way_at`` set by a conditional update,
+  and a public event ``repairs.on_the_way`` the requester sees live ("技师已出发"). It counts
+  as the first response when nothing was said before.
+- **Parts and labour**: a :class:`RepairWorkItem` row per part (quantity × unit cost) or
+  labour entry (minutes), and ``ServiceRequest.cost`` kept at the sum of the items' costs
+  in the same transaction. Labour costs 0: there is no hourly-rate setting (yet). Items are
+  internal: the event ``repairs.work_item`` is not public, and the requester's panel says
+  only how many parts and minutes were recorded, never what they cost.
+- **Waiting for parts**: core's HOLD with a ready-made note.
+- **Done, with a result photo**: the photos become the request's attachments and core's
+  RESOLVE is applied, in one write transaction inside :func:`core.attachments.staged`, so
+  a refused file, a stale form or a crash leaves neither a status change nor stored bytes.
+  The repairs rule: this button needs at least one photo; core's plain "Done" stays for
+  work with nothing to photograph (a reset done remotely, say).
+
+Everything else on the request page (status, timeline, files) is core's. The panel
+(:func:`panels`) reads the detail with two queries whatever the number of items.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from core.descriptors import Label, Panel
-from core.identity.actor import Actor
+from babel.numbers import format_decimal
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from piccolo.query.functions.aggregate import Sum
 
-EVENT_LABELS: dict[str, Label] = {}
-HANDLERS: list[Any] = []
+from core import attachments
+from core.attachments import UploadRefused, record, staged
+from core.db import write_transaction
+from core.descriptors import Label, Panel
+from core.i18n import get_locale
+from core.i18n import gettext as _
+from core.identity.actor import Actor
+from core.lifecycle.inbox import is_staff_for
+from core.lifecycle.requests import Conflict, add_event, now, transition
+from core.lifecycle.states import Action, IllegalTransition
+from core.tables import ServiceRequest
+from plugins.repairs.assets import REPEAT_COUNT, REPEAT_WINDOW, place_label
+from plugins.repairs.tables import RepairRequestDetail, RepairWorkItem
+from web.auth import current_actor, visible_or_404
+from web.errors import Refused, changed_meanwhile
+from web.forms import Form
+from web.live import announce
+from web.templating import render
+from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+
+SLUG = "repairs"
+WORKING = ("assigned", "in_progress", "on_hold")  # the assignee's hands are on it
+ON_THE_WAY = ("assigned", "in_progress")
+FINISHING = ("in_progress", "on_hold")  # core RESOLVE is legal from these
+MAX_ITEMS = 100  # per request: bounds the panel and ServiceRequest.cost
+MAX_QUANTITY = Decimal("9999")
+MAX_UNIT_COST = Decimal("1000000")
+MAX_MINUTES = 24 * 60
+CENT = Decimal("0.01")
+
+EVENT_LABELS: dict[str, Label] = {
+    "repairs.on_the_way": lambda _: _("Technician on the way"),
+    "repairs.work_item": lambda _: _("Parts or labour recorded"),
+}
+
+
+def money(value: Decimal | float | int | None) -> str:
+    """An amount for display in the page's language (yuan, two decimals)."""
+    return format_decimal(Decimal(str(value or 0)), format="#,##0.00", locale=get_locale())
+
+
+def dec(value: Any) -> Decimal:
+    """A stored Numeric as an exact Decimal (SQLite hands back floats)."""
+    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def sees_internals(actor: Actor, row: Mapping[str, Any]) -> bool:
+    """Who sees the internal parts of the panel: repairs staff (``access.is_staff``) and
+    whoever sees the request's internal notes (assignee, org and service admins)."""
+    from plugins.repairs.access import is_staff
+
+    return is_staff(actor) or is_staff_for(actor, dict(row))
+
+
+# ---------------------------------------------------------------- reading
+
+
+DETAIL_SQL = """
+SELECT d.on_the_way_at, d.reporter_name, d.reporter_phone,
+       a.id AS asset_id, a.code AS asset_code, a.name AS asset_name,
+       l.name AS name, f.name AS floor, b.name AS building,
+       (SELECT COUNT(*) FROM repairs_request_detail d2
+          JOIN core_request r2 ON r2.id = d2.request AND r2.org = d2.org
+         WHERE d2.org = d.org AND d2.asset = d.asset AND r2.submitted_at >= {}) AS faults
+FROM repairs_request_detail d
+LEFT JOIN repairs_asset a ON a.id = d.asset AND a.org = d.org
+LEFT JOIN repairs_location l ON l.id = d.location AND l.org = d.org
+LEFT JOIN repairs_location f ON f.id = l.parent AND f.org = d.org
+LEFT JOIN repairs_location b ON b.id = f.parent AND b.org = d.org
+WHERE d.org = {} AND d.request = {}
+"""
+
+
+async def detail_of(org_id: int, request_id: int) -> dict[str, Any] | None:
+    """The request's repair detail with its asset, place and the asset's fault count in
+    the repeat window: one query (raw, for the count beside the joins)."""
+    rows = await RepairRequestDetail.raw(DETAIL_SQL, now() - REPEAT_WINDOW, org_id, request_id)
+    return rows[0] if rows else None
+
+
+async def items_of(org_id: int, request_id: int) -> list[dict[str, Any]]:
+    """The request's work items, oldest first, with the author's name: one query."""
+    return await (
+        RepairWorkItem.select(
+            RepairWorkItem.id,
+            RepairWorkItem.kind,
+            RepairWorkItem.description,
+            RepairWorkItem.quantity,
+            RepairWorkItem.unit_cost,
+            RepairWorkItem.minutes,
+            RepairWorkItem.cost,
+            RepairWorkItem.created_at,
+            RepairWorkItem.author.display_name.as_alias("author_name"),
+        )
+        .where((RepairWorkItem.org == org_id) & (RepairWorkItem.request == request_id))
+        .order_by(RepairWorkItem.id)
+        .limit(MAX_ITEMS)
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    parts: int
+    parts_cost: Decimal
+    labour_minutes: int
+    total_cost: Decimal
+
+
+def totals(items: list[dict[str, Any]]) -> Totals:
+    parts = [i for i in items if i["kind"] == "part"]
+    return Totals(
+        parts=len(parts),
+        parts_cost=sum((dec(i["cost"]) for i in parts), Decimal("0")),
+        labour_minutes=sum(i["minutes"] or 0 for i in items if i["kind"] == "labour"),
+        total_cost=sum((dec(i["cost"]) for i in items), Decimal("0")),
+    )
+
+
+def _shown_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            **i,
+            "quantity": dec(i["quantity"]).normalize(),
+            "unit_cost": money(i["unit_cost"]) if i["unit_cost"] is not None else "",
+            "cost": money(i["cost"]),
+        }
+        for i in items
+    ]
 
 
 async def panels(actor: Actor, request: Mapping[str, Any]) -> list[Panel] | None:
-    return None
+    """The repair card on the request page: what and where, and for staff the reporter,
+    the repeat-failure flag and the parts and labour; the assignee's buttons. Two queries."""
+    detail = await detail_of(actor.org_id, request["id"])
+    items = await items_of(actor.org_id, request["id"])
+    staff = sees_internals(actor, request)
+    is_assignee = request["assignee"] == actor.user_id
+    status = request["status"]
+    from plugins.repairs.access import is_staff
+
+    sums = totals(items)
+    context: dict[str, object] = {
+        "number": request["number"],
+        "version": request["version"],
+        "detail": detail,
+        "place": place_label(detail) if detail else "",
+        "asset_link": bool(detail and detail["asset_id"] and is_staff(actor)),
+        "staff": staff,
+        "reporter": (
+            (detail["reporter_name"], detail["reporter_phone"])
+            if staff and detail and detail["reporter_name"]
+            else None
+        ),
+        "faults": detail["faults"] if detail and detail["asset_id"] else 0,
+        "repeat_failure": bool(
+            staff and detail and detail["asset_id"] and detail["faults"] >= REPEAT_COUNT
+        ),
+        # news while the work is under way; the timeline keeps it afterwards
+        "on_the_way_at": detail["on_the_way_at"] if detail and status in WORKING else None,
+        "items": _shown_items(items) if staff else [],
+        "totals": sums,
+        "money": money,
+        "is_assignee": is_assignee,
+        "can_work": is_assignee and status in WORKING,
+        "can_go": is_assignee and status in ON_THE_WAY and not (detail or {}).get("on_the_way_at"),
+        "can_finish": is_assignee and status in FINISHING,
+        "can_wait": is_assignee and status == "in_progress",
+        "form": Form({"kind": "part", "quantity": "1"}),
+    }
+    if not detail and not items and not context["can_work"]:
+        return None  # a repairs request filed without the plugin's form: nothing to show
+    return [Panel("repairs/_panel.html", context, order=10)]
+
+
+# ---------------------------------------------------------------- guards
+
+
+async def _assigned_row(actor: Actor, number: str) -> dict[str, Any]:
+    """The repairs request ``number`` if the actor may see it (else 404) and is its
+    assignee (else 403)."""
+    row = await visible_or_404(actor, number)
+    if row["service"] != SLUG:
+        raise NotFoundException()
+    if row["assignee"] != actor.user_id:
+        raise PermissionDeniedException()
+    return row
+
+
+async def _lock(actor: Actor, row: Mapping[str, Any], statuses: tuple[str, ...]) -> Any:
+    """Inside a write transaction: touch the request (a row lock on PostgreSQL) if it is
+    still the actor's and in one of ``statuses``; :class:`Conflict` otherwise."""
+    moment = now()
+    locked = (
+        await ServiceRequest.update({ServiceRequest.updated_at: moment})
+        .where(
+            (ServiceRequest.org == actor.org_id)
+            & (ServiceRequest.id == row["id"])
+            & (ServiceRequest.assignee == actor.user_id)
+            & ServiceRequest.status.is_in(list(statuses))
+        )
+        .returning(ServiceRequest.id)
+    )
+    if not locked:
+        raise Conflict(row["id"])
+    return moment
+
+
+def _first_response(row: Mapping[str, Any], moment: Any) -> dict[Any, Any]:
+    return {ServiceRequest.first_response_at: moment} if row["first_response_at"] is None else {}
+
+
+async def _deliver(org_id: int) -> None:
+    """After commit: send this change's notifications now, not at the next sweep."""
+    from core.notifications.outbox import deliver_soon
+
+    await deliver_soon(org_id)
+
+
+# ---------------------------------------------------------------- on the way
+
+
+async def mark_on_the_way(actor: Actor, row: Mapping[str, Any]) -> bool:
+    """Record that the assignee is on the way, once; False when it was said before.
+    :class:`Conflict` when the request is no longer theirs to go to."""
+    engine = ServiceRequest._meta.db
+    async with write_transaction(engine):
+        moment = await _lock(actor, row, ON_THE_WAY)
+        where = (RepairRequestDetail.org == actor.org_id) & (
+            RepairRequestDetail.request == row["id"]
+        )
+        done = (
+            await RepairRequestDetail.update({RepairRequestDetail.on_the_way_at: moment})
+            .where(where & RepairRequestDetail.on_the_way_at.is_null())
+            .returning(RepairRequestDetail.id)
+        )
+        if not done:
+            if await RepairRequestDetail.exists().where(where):
+                return False
+            # filed without the plugin's form (core's API): the detail row starts here
+            await RepairRequestDetail.insert(
+                RepairRequestDetail(org=actor.org_id, request=row["id"], on_the_way_at=moment)
+            )
+        await ServiceRequest.update({ServiceRequest.first_response_at: moment}).where(
+            (ServiceRequest.org == actor.org_id)
+            & (ServiceRequest.id == row["id"])
+            & ServiceRequest.first_response_at.is_null()
+        )
+        await add_event(actor.org_id, row["id"], actor.user_id, "repairs.on_the_way", public=True)
+    return True
+
+
+@post("/requests/{number:str}/on-the-way")
+async def on_the_way(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    actor = current_actor(request)
+    row = await _assigned_row(actor, number)
+    try:
+        said = await mark_on_the_way(actor, row)
+    except Conflict as exc:
+        raise changed_meanwhile() from exc
+    if said:
+        announce(request, actor.org_id, number)
+        flash(request, category="success", message=_("The requester sees you are on the way."))
+    else:
+        flash(request, category="success", message=_("You already said you are on the way."))
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
+# ---------------------------------------------------------------- parts and labour
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    kind: str
+    description: str
+    quantity: Decimal = Decimal("1")
+    unit_cost: Decimal | None = None
+    minutes: int = 0
+
+    @property
+    def cost(self) -> Decimal:
+        if self.kind != "part" or self.unit_cost is None:
+            return Decimal("0.00")  # labour: no hourly rate is configured anywhere
+        return (self.quantity * self.unit_cost).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.replace(",", "").replace("，", "").replace("¥", "").strip())
+    except InvalidOperation:
+        return None
+    return value.quantize(CENT, rounding=ROUND_HALF_UP) if value.is_finite() else None
+
+
+def read_item(form: Form) -> ItemInput | None:
+    """A part or a labour entry from the form; errors land under their fields."""
+    kind = form.get("kind")
+    if kind not in ("part", "labour"):  # not typed by anyone: the form's hidden field
+        raise Refused(_("Choose a part or labour."), 422)
+    if kind == "part":
+        description = form.required(
+            "description",
+            _("Say which part, e.g. “fuse 10 A”."),
+            200,
+            _("At most 200 characters."),
+        )
+        quantity = _decimal(form.get("quantity") or "1")
+        if quantity is None or not Decimal("0") < quantity <= MAX_QUANTITY:
+            form.error("quantity", _("Enter a quantity above 0 and at most 9999."))
+        unit_cost = None
+        if form.get("unit_cost"):
+            unit_cost = _decimal(form.get("unit_cost"))
+            if unit_cost is None or not Decimal("0") <= unit_cost <= MAX_UNIT_COST:
+                form.error(
+                    "unit_cost", _("Enter a unit cost from 0 to 1,000,000, or leave it empty.")
+                )
+        if not form.ok:
+            return None
+        return ItemInput("part", description, quantity or Decimal("1"), unit_cost)
+    description = form.get("description")
+    if len(description) > 200:
+        form.error("description", _("At most 200 characters."))
+    text = form.get("minutes")
+    minutes = int(text) if text.isdigit() and len(text) <= 5 else 0
+    if not 1 <= minutes <= MAX_MINUTES:
+        form.error("minutes", _("Enter the minutes worked, from 1 to 1440."))
+    if not form.ok:
+        return None
+    return ItemInput("labour", description, minutes=minutes)
+
+
+def _item_message(item: ItemInput) -> str:
+    """The internal timeline line, in the technician's language."""
+    if item.kind == "labour":
+        minutes = _("%(n)d min") % {"n": item.minutes}
+        return f"{minutes} · {item.description}" if item.description else minutes
+    line = f"{item.description} × {item.quantity.normalize()}"
+    return f"{line} · ¥{money(item.cost)}" if item.unit_cost is not None else line
+
+
+async def add_item(actor: Actor, row: Mapping[str, Any], item: ItemInput) -> Decimal:
+    """Record a work item and bring ``ServiceRequest.cost`` to the items' sum, in one
+    transaction; returns the new total. :class:`Conflict` when the request is no longer
+    in the assignee's hands, ``OverflowError`` at :data:`MAX_ITEMS`."""
+    engine = ServiceRequest._meta.db
+    org, request_id = actor.org_id, row["id"]
+    mine = (RepairWorkItem.org == org) & (RepairWorkItem.request == request_id)
+    async with write_transaction(engine):
+        await _lock(actor, row, WORKING)
+        if await RepairWorkItem.count().where(mine) >= MAX_ITEMS:
+            raise OverflowError(MAX_ITEMS)
+        await RepairWorkItem.insert(
+            RepairWorkItem(
+                org=org,
+                request=request_id,
+                author=actor.user_id,
+                kind=item.kind,
+                description=item.description,
+                quantity=item.quantity,
+                unit_cost=item.unit_cost,
+                minutes=item.minutes,
+                cost=item.cost,
+            )
+        )
+        summed = await RepairWorkItem.select(Sum(RepairWorkItem.cost).as_alias("total")).where(mine)
+        total = dec(summed[0]["total"] if summed else 0)
+        await ServiceRequest.update({ServiceRequest.cost: total}).where(
+            (ServiceRequest.org == org) & (ServiceRequest.id == request_id)
+        )
+        await add_event(
+            org,
+            request_id,
+            actor.user_id,
+            "repairs.work_item",
+            message=_item_message(item),
+            public=False,
+            data={
+                "kind": item.kind,
+                "quantity": str(item.quantity),
+                "minutes": item.minutes,
+                "cost": str(item.cost),
+            },
+        )
+    return total
+
+
+async def _work_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    row: Mapping[str, Any],
+    form: Form,
+    status: int = 200,
+) -> Template:
+    items = await items_of(actor.org_id, row["id"])
+    return await render(
+        request,
+        "repairs/work.html",
+        {
+            "r": row,
+            "form": form,
+            "items": _shown_items(items),
+            "totals": totals(items),
+            "money": money,
+            "can_work": row["status"] in WORKING,
+            "back_url": f"/requests/{row['number']}",
+        },
+        status_code=status,
+    )
+
+
+@get("/requests/{number:str}/work")
+async def work_page(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
+    actor = current_actor(request)
+    row = await _assigned_row(actor, number)
+    return await _work_page(request, actor, row, Form({"kind": "part", "quantity": "1"}))
+
+
+@post("/requests/{number:str}/items")
+async def item_create(
+    request: Request[Any, Any, Any], number: FromPath[str]
+) -> Template | Redirect:
+    actor = current_actor(request)
+    row = await _assigned_row(actor, number)
+    form = await Form.read(request)
+    item = read_item(form)
+    if item is None:
+        return await _work_page(request, actor, row, form, 422)
+    try:
+        await add_item(actor, row, item)
+    except Conflict as exc:
+        raise changed_meanwhile() from exc
+    except OverflowError as exc:
+        raise Refused(
+            _("At most %(n)d parts and labour entries per request.") % {"n": MAX_ITEMS}, 409
+        ) from exc
+    announce(request, actor.org_id, number)
+    flash(
+        request,
+        category="success",
+        message=_("Part recorded.") if item.kind == "part" else _("Labour recorded."),
+    )
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
+# ---------------------------------------------------------------- waiting for parts
+
+
+@post("/requests/{number:str}/waiting-for-parts")
+async def waiting_for_parts(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    """One tap: core's HOLD (the SLA clock pauses) with the note "Waiting for parts"."""
+    actor = current_actor(request)
+    row = await _assigned_row(actor, number)
+    form = await Form.read(request)
+    version = form.get("version")
+    which = form.get("note")[:500]
+    note = _("Waiting for parts") + (f": {which}" if which else "")
+    try:
+        await transition(
+            actor,
+            actor.org_id,
+            row["id"],
+            Action.HOLD,
+            message=note,
+            expected_version=int(version) if version.isdigit() else None,
+            data={"reason": "parts"},
+            changes=_first_response(row, now()),
+        )
+    except (IllegalTransition, Conflict) as exc:
+        raise changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("On hold until the parts arrive."))
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
+# ---------------------------------------------------------------- done, with a photo
+
+
+async def _done_page(
+    request: Request[Any, Any, Any],
+    row: Mapping[str, Any],
+    form: Form,
+    status: int = 200,
+    files_lost: bool = False,
+) -> Template:
+    return await render(
+        request,
+        "repairs/done.html",
+        {
+            "r": row,
+            "form": form,
+            "upload_limits": limits_of(request),
+            "files_lost": files_lost,
+            "back_url": f"/requests/{row['number']}",
+        },
+        status_code=status,
+    )
+
+
+@get("/requests/{number:str}/done")
+async def done_form(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
+    actor = current_actor(request)
+    row = await _assigned_row(actor, number)
+    if row["status"] not in FINISHING:
+        raise changed_meanwhile()
+    return await _done_page(request, row, Form({"version": str(row["version"])}))
+
+
+async def resolve_with_photos(
+    actor: Actor,
+    row: Mapping[str, Any],
+    files: list[attachments.PreparedFile],
+    storage: Any,
+    limits: attachments.Limits,
+    note: str,
+    version: int | None,
+) -> None:
+    """Store the photos and resolve the request, all or nothing: the bytes go into
+    storage first and are deleted again if the transaction fails (a stale ``version``,
+    a status that moved, one file too many)."""
+    engine = ServiceRequest._meta.db
+    async with staged(storage, files) as stored, write_transaction(engine):
+        moment = await _lock(actor, row, FINISHING)
+        if await attachments.count(actor.org_id, row["id"]) + len(stored) > limits.max_files:
+            raise UploadRefused(UploadRefused.TOO_MANY, limit=limits.max_files)
+        await record(actor.org_id, row["id"], actor.user_id, stored, moment)
+        await transition(
+            actor,
+            actor.org_id,
+            row["id"],
+            Action.RESOLVE,
+            message=note,
+            expected_version=version,
+            data={"photos": len(stored)},
+            changes=_first_response(row, moment),
+        )
+    await _deliver(actor.org_id)
+
+
+@post("/requests/{number:str}/done", opt=UPLOADS)
+async def done_with_photo(
+    request: Request[Any, Any, Any], number: FromPath[str]
+) -> Template | Redirect:
+    actor = current_actor(request)
+    row = await _assigned_row(actor, number)
+    form = await Form.read(request)
+    note = form.get("note")
+    if len(note) > 2000:
+        form.error("note", _("At most 2000 characters."))
+    if not file_parts(form.data, "photos"):
+        form.error("photos", _("Take at least one photo of the result."))
+    if not form.ok:
+        return await _done_page(
+            request, row, form, 422, files_lost=bool(file_parts(form.data, "photos"))
+        )
+    version = form.get("version")
+    try:
+        files = await read_uploads(
+            request,
+            form.data,
+            "photos",
+            existing=await attachments.count(actor.org_id, row["id"]),
+        )
+        if not all(f.is_image for f in files):
+            form.error("photos", _("The result must be a photo (JPEG, PNG or WebP), not a PDF."))
+            return await _done_page(request, row, form, 422, files_lost=True)
+        await resolve_with_photos(
+            actor,
+            row,
+            files,
+            storage_of(request),
+            limits_of(request),
+            note,
+            int(version) if version.isdigit() else None,
+        )
+    except UploadRefused as exc:
+        form.error("photos", exc.message())
+        return await _done_page(request, row, form, exc.status_code, files_lost=True)
+    except (IllegalTransition, Conflict) as exc:
+        raise changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("Done: the requester has been told."))
+    return Redirect(f"/requests/{number}", status_code=303)
+
+
+HANDLERS: list[Any] = [
+    on_the_way,
+    work_page,
+    item_create,
+    waiting_for_parts,
+    done_form,
+    done_with_photo,
+]

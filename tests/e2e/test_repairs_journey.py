@@ -15,9 +15,11 @@ import uuid
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from PIL import Image
 from playwright.sync_api import expect
 
+from core.config import ROOT
 from core.identity.service import create_org, create_user
 from core.seed import DEMO_PASSWORD
 from core.tables import Rating, RequestEvent, ServiceRequest, Team, TeamMember
@@ -35,6 +37,15 @@ from tests.e2e.test_lifecycle_modes import (
 )
 
 pytestmark = pytest.mark.browser
+REPAIRS_PO = ROOT / "plugins/repairs/locale/zh_CN/LC_MESSAGES/messages.po"
+
+
+def zh_repairs(msgid: str) -> str:
+    """The zh_CN translation of one of the repairs plugin's msgids (read, not guessed)."""
+    with REPAIRS_PO.open("rb") as f:
+        message = read_po(f, locale="zh_CN").get(msgid)
+    assert message is not None and message.string, msgid
+    return str(message.string)
 
 
 async def _world() -> dict[str, Any]:
@@ -149,10 +160,11 @@ def test_sticker_report_without_login_to_rating(
         expect(page.locator("#live .timeline")).to_contain_text(
             zh("Accepted, on it"), timeout=LIVE_MS
         )
-        on_the_way = tp.locator("form.repairs-on-the-way button[type=submit]")
-        if on_the_way.count():  # the technician's "on the way" step, when offered
-            with tp.expect_navigation():
-                on_the_way.click()
+        with tp.expect_navigation():  # the technician sets off: the reporter sees it
+            tp.locator("form[action$='/on-the-way'] button[type=submit]").click()
+        expect(page.locator("#live .timeline")).to_contain_text(
+            zh_repairs("Technician on the way"), timeout=LIVE_MS
+        )
         press(tp, work, zh("Start work"))
         expect(chip).to_have_text(zh("In progress"), timeout=LIVE_MS)
         press(tp, work, zh("Done"))
@@ -191,3 +203,21 @@ def test_sticker_report_without_login_to_rating(
     by_kind = {e["kind"]: e for e in rec["events"]}
     assert "attachment" in by_kind  # the photo from the phone's camera
     assert by_kind["accepted"]["actor"] == world["technician"]
+    assert by_kind["repairs.on_the_way"]["actor"] == world["technician"]
+
+
+def test_a_refused_boosted_form_shows_its_errors(browser: Any, live_server: str) -> None:
+    """Pages are boosted (hx-boost on <body>); a 422 answer must still be shown, or the
+    admin presses Save and nothing seems to happen (htmx 2 drops 4xx by default)."""
+    ctx = browser.new_context(**PHONE)
+    try:
+        ctx.set_default_timeout(10_000)
+        admin = Phone(ctx, ctx.new_page(), live_server)
+        sign_in(admin, "admin@demo")
+        page = admin.page
+        page.goto(admin.url("/s/repairs/admin/assets/new"))
+        page.locator("form button[type=submit]").last.click()
+        expect(page.locator(".field__error").first).to_be_visible()
+        expect(page.locator("#f-code")).to_be_visible()  # still the form, errors beside it
+    finally:
+        ctx.close()

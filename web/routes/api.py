@@ -134,8 +134,8 @@ async def api_submit(
     if not catalog.is_enabled(data.service, actor.enabled_plugins):
         form.error("service", _("Choose a service from the list."))
         return _unprocessable(form)
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
-        raise Refused(_("Idempotency-Key must be 1 to 128 characters long."))
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 120:
+        raise Refused(_("Idempotency-Key must be 1 to 120 characters long."))
     new = read_new_request(form, catalog.get(data.service))
     if new is None:
         return _unprocessable(form)

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle.reassign import MAX_MATCHES, find_people
-from core.lifecycle.requests import PRIORITIES, submit
+from core.lifecycle.requests import PRIORITIES, Submitted, submit
 from core.tables import User
 from web.auth import current_actor
 from web.errors import Refused
@@ -45,20 +45,6 @@ def _services(request: Request[Any, Any, Any], actor: Actor) -> list[Any]:
     return request.app.state.services.enabled(actor.enabled_plugins)
 
 
-async def desk_page(
-    request: Request[Any, Any, Any],
-    actor: Actor,
-    form: Form,
-    status: int = 200,
-    *,
-    template: str = "desk/new.html",
-    context: dict[str, Any] | None = None,
-) -> Template:
-    """The "new request for someone" page; a plugin's desk form (``ServiceType.desk_url``)
-    passes its template (extending desk/new.html) and the context its fields need."""
-    return await _page(request, actor, form, status, template=template, context=context)
-
-
 async def chosen_person(actor: Actor, form: Form) -> dict[str, Any] | None:
     """The active member of the actor's organisation picked in the form (``user``), or
     None with the form's error set."""
@@ -75,7 +61,7 @@ async def chosen_person(actor: Actor, form: Form) -> dict[str, Any] | None:
     return person
 
 
-async def _page(
+async def desk_page(
     request: Request[Any, Any, Any],
     actor: Actor,
     form: Form,
@@ -84,6 +70,8 @@ async def _page(
     template: str = "desk/new.html",
     context: dict[str, Any] | None = None,
 ) -> Template:
+    """The "new request for someone" page; a plugin's desk form (``ServiceType.desk_url``)
+    passes its template (extending desk/new.html) and the context its fields need."""
     services = _services(request, actor)
     if not services:
         raise NotFoundException()
@@ -132,7 +120,7 @@ async def new_for_someone(
             "submit_token": secrets.token_urlsafe(16),
         }
     )
-    return await _page(request, actor, form)
+    return await desk_page(request, actor, form)
 
 
 @post(URL + "/{slug:str}")
@@ -150,7 +138,7 @@ async def submit_for_someone(
     person = await chosen_person(actor, form)
     data = read_new_request(form, service)
     if data is None or person is None:
-        return await _page(request, actor, form, 422)
+        return await desk_page(request, actor, form, 422)
     result = await submit(
         actor,
         service,
@@ -160,6 +148,13 @@ async def submit_for_someone(
         requester_id=person["id"],
         department_id=person["department"],
     )
+    return submitted_for(request, actor, result, person)
+
+
+def submitted_for(
+    request: Request[Any, Any, Any], actor: Actor, result: Submitted, person: dict[str, Any]
+) -> Redirect:
+    """After a submit for someone: tell open pages, say so, and show the request."""
     if result.created:
         announce(request, actor.org_id, result.number)
         flash(

@@ -227,7 +227,11 @@ async def test_asset_form_validates_and_saves(client: AsyncTestClient, rorg: Org
         },
     )
     assert made.status_code == 303
-    row = await RepairAsset.objects().where(RepairAsset.code == "ZC-0002").first()
+    row = (
+        await RepairAsset.objects()
+        .where((RepairAsset.org == rorg.id) & (RepairAsset.code == "ZC-0002"))
+        .first()
+    )
     assert row.org == rorg.id and row.qr_token != "chosen" and row.location == places["room"]
     edit = await client.get(f"/s/repairs/admin/assets/{row.id}/edit")
     assert "立式空调" in edit.text
