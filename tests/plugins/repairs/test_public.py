@@ -4,11 +4,13 @@ report, follow it, rate it; tokens that reveal nothing; rate limits; room sticke
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
+from core.config import Settings
 from core.identity.service import set_plugin_enabled
 from core.tables import (
     Attachment,
@@ -24,6 +26,12 @@ from plugins.repairs.public import PUBLIC_POSTS_PER_HOUR
 from plugins.repairs.tables import RepairFollow, RepairLocation, RepairRequestDetail
 from tests.conftest import OrgFixture, login, make_org, post
 from tests.plugins.repairs.test_repairs import ROLES, _asset, _place
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """1 MB per photo, so "too large" is cheap to test."""
+    return replace(settings, upload_max_mb=1)
 
 
 @pytest.fixture(autouse=True)
@@ -218,6 +226,15 @@ async def test_bad_input_and_tokens_that_reveal_nothing(
         files={"photos": ("x.jpg", b"not an image at all", "image/jpeg")},
     )
     assert not_image.status_code in (413, 415, 422)
+    big = await post(
+        client,
+        url,
+        {"kind": "it", "title": "t", "name": "n", "phone": "1", "submit_token": "b"},
+        files={"photos": ("big.jpg", b"\xff\xd8" + b"0" * 1_200_000, "image/jpeg")},
+    )
+    assert big.status_code == 413
+    assert "“big.jpg” is too large: each file may be at most 1 MB." in big.text
+    assert 'value="t"' in big.text  # what was typed is kept; only the photo must be chosen again
     assert await ServiceRequest.count().where(ServiceRequest.org == org.id) == 0
     # unknown, other organisation's with the plugin off, retired: the same 404
     other = await make_org(ROLES)
