@@ -25,7 +25,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.i18n import gettext as _
 from core.identity.actor import Actor
@@ -35,14 +35,13 @@ from plugins.repairs import work
 from plugins.repairs.reporting import file_report
 from plugins.repairs.tables import RepairAsset
 from web.auth import current_actor, visible_or_404
-from web.errors import Refused
 from web.forms import Form
 from web.live import announce
+from web.routes.api import submit_key, unprocessable
 from web.routes.requests import read_common_fields
 
 TAGS = ["repairs"]
 RECENT = 10  # requests on an asset's page
-MAX_KEY = 124  # Idempotency-Key: stored as "api:<key>" in 128 characters
 
 
 class AssetOut(msgspec.Struct):
@@ -230,13 +229,6 @@ async def api_items(request: Request[Any, Any, Any], number: FromPath[str]) -> W
     )
 
 
-def _unprocessable(form: Form) -> Response[dict[str, Any]]:
-    return Response(
-        {"status_code": 422, "detail": _("Please check the fields."), "errors": form.errors},
-        status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-    )
-
-
 @post(
     "/reports",
     summary="Report a fault on an asset or in a room",
@@ -253,10 +245,7 @@ async def api_report(
     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
 ) -> Response[Any]:
     actor = current_actor(request)
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY:
-        raise Refused(
-            _("Idempotency-Key must be 1 to %(n)d characters long.") % {"n": MAX_KEY}, 400
-        )
+    key = submit_key(idempotency_key)
     form = Form(
         {
             "kind": data.kind,
@@ -272,7 +261,7 @@ async def api_report(
     if bool(code) == (data.room_id is not None):
         form.error("asset_code", _("Give either an asset code or a room, not both."))
     if not form.ok:
-        return _unprocessable(form)
+        return unprocessable(form)
     asset = location = None
     if code:
         asset = await _asset_by_code(actor.org_id, code, active_only=True)
@@ -293,7 +282,7 @@ async def api_report(
         asset=asset,
         location=location,
         channel="api",
-        idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
+        idempotency_key=key,
     )
     if made.created:
         announce(request, actor.org_id, made.number)

@@ -83,7 +83,13 @@ async def test_field_errors_are_translated_and_nothing_is_written(
         "/api/v1/requests", json=BODY, headers={**auth, "Idempotency-Key": "k" * 200}
     )
     assert too_long.status_code == 400
+    assert "1 to 120 characters" in too_long.json()["detail"]
     assert await ServiceRequest.count().where(ServiceRequest.org == org.id) == 0
+    # the longest key allowed still fits its column ("api:" + key): 201, not a 500
+    longest = await client.post(
+        "/api/v1/requests", json=BODY, headers={**auth, "Idempotency-Key": "k" * 120}
+    )
+    assert longest.status_code == 201, longest.text
 
 
 async def test_api_writes_need_a_token_and_reads_stay_in_the_org(

@@ -109,11 +109,24 @@ class CancelIn(msgspec.Struct):
     version: int | None = None
 
 
-def _unprocessable(form: Form) -> Response[dict[str, Any]]:
+def unprocessable(form: Form) -> Response[dict[str, Any]]:
+    """422 with the form's errors per field (the API's answer to bad fields)."""
     return Response(
         {"status_code": 422, "detail": _("Please check the fields."), "errors": form.errors},
         status_code=HTTP_422_UNPROCESSABLE_ENTITY,
     )
+
+
+MAX_IDEMPOTENCY_KEY = 120  # stored as "api:<key>" in a 128-character column
+
+
+def submit_key(header: str | None) -> str | None:
+    """The submit's idempotency key for an ``Idempotency-Key`` header (400 if too long)."""
+    if header is None:
+        return None
+    if not 1 <= len(header) <= MAX_IDEMPOTENCY_KEY:
+        raise Refused(_("Idempotency-Key must be 1 to 120 characters long."))
+    return f"api:{header}"
 
 
 @post(
@@ -133,18 +146,17 @@ async def api_submit(
     form = Form(msgspec.structs.asdict(data))
     if not catalog.is_enabled(data.service, actor.enabled_plugins):
         form.error("service", _("Choose a service from the list."))
-        return _unprocessable(form)
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 120:
-        raise Refused(_("Idempotency-Key must be 1 to 120 characters long."))
+        return unprocessable(form)
+    key = submit_key(idempotency_key)
     new = read_new_request(form, catalog.get(data.service))
     if new is None:
-        return _unprocessable(form)
+        return unprocessable(form)
     made = await submit(
         actor,
         catalog.get(data.service),
         new,
         channel="api",
-        idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
+        idempotency_key=key,
     )
     if made.created:
         announce(request, actor.org_id, made.number)
