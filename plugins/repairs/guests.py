@@ -180,3 +180,39 @@ async def followed_request(org_id: int, request_id: int) -> dict[str, Any] | Non
 async def org_name(org_id: int) -> str:
     row = await Organisation.select(Organisation.name).where(Organisation.id == org_id).first()
     return row["name"] if row else ""
+
+
+# A guest reporter's phone number is kept while the repair may need a call, and for this
+# long after the request is closed; then it is blanked (the name stays, for the history).
+PHONE_RETENTION = timedelta(days=90)
+
+
+async def forget_phones(ctx: Any = None, now: datetime | None = None) -> int:
+    """Blank the phone numbers of sticker reporters and followers on requests closed more
+    than :data:`PHONE_RETENTION` ago; one audit entry per organisation says how many.
+    Idempotent (a second run finds nothing); the job ``repairs.forget_phones`` runs it daily."""
+    from core.identity.service import audit
+    from core.lifecycle.requests import now as current
+
+    cutoff = (now or current()) - PHONE_RETENTION
+    closed = ServiceRequest.select(ServiceRequest.id).where(
+        ServiceRequest.closed_at.is_not_null() & (ServiceRequest.closed_at < cutoff)
+    )
+    details = await (
+        RepairRequestDetail.update({RepairRequestDetail.reporter_phone: ""})
+        .where(
+            (RepairRequestDetail.reporter_phone != "") & RepairRequestDetail.request.is_in(closed)
+        )
+        .returning(RepairRequestDetail.org)
+    )
+    follows = await (
+        RepairFollow.update({RepairFollow.phone: ""})
+        .where((RepairFollow.phone != "") & RepairFollow.request.is_in(closed))
+        .returning(RepairFollow.org)
+    )
+    per_org: dict[int, int] = {}
+    for row in [*details, *follows]:
+        per_org[row["org"]] = per_org.get(row["org"], 0) + 1
+    for org_id, count in per_org.items():
+        await audit(org_id, None, "repairs.phones_forgotten", "", count=count)
+    return len(details) + len(follows)

@@ -136,6 +136,7 @@ def audit_action_labels() -> dict[str, Label]:
         "repairs.asset_saved": lambda _: _("Asset saved"),
         "repairs.assets_imported": lambda _: _("Assets imported"),
         "repairs.qr_regenerated": lambda _: _("QR sticker replaced"),
+        "repairs.phones_forgotten": lambda _: _("Sticker reporters' phone numbers removed"),
         "repairs.location_saved": lambda _: _("Repair location saved"),
         "repairs.schedule_saved": lambda _: _("Maintenance schedule saved"),
     }

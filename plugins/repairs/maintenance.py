@@ -54,6 +54,7 @@ from core.lifecycle.routing import local_today
 from core.lifecycle.states import OPEN
 from core.tables import Organisation, ServiceRequest
 from plugins.repairs.access import can_manage, staff_only
+from plugins.repairs.guests import forget_phones
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS, SLUG
 from plugins.repairs.reporting import place_of
 from plugins.repairs.tables import RepairAsset, RepairRequestDetail, RepairSchedule
@@ -388,7 +389,13 @@ JOBS = [
         cron="7 * * * *",
         timeout=600,
         description="Open preventive maintenance requests ahead of their due date",
-    )
+    ),
+    Job(
+        "repairs.forget_phones",
+        forget_phones,
+        cron="23 3 * * *",
+        description="Blank sticker reporters' phone numbers 90 days after their request closed",
+    ),
 ]
 
 

@@ -300,3 +300,46 @@ async def test_disabling_repairs_is_for_that_organisation_only(
     await login(client, on.logins["admin"])
     assert (await client.get("/s/repairs/new")).status_code == 200
     assert "/s/repairs/new" in (await client.get("/")).text
+
+
+async def test_reporters_phones_are_forgotten_90_days_after_closing(
+    client: AsyncTestClient, db: object
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.tables import AuditEntry
+
+    org = await make_org(ROLES)
+    asset = await _asset(org.id)
+    await _report(client, f"/p/repairs/a/{asset['token']}", submit_token="old")
+    await _report(
+        client, f"/p/repairs/a/{asset['token']}?new=1", submit_token="new", title="另一个"
+    )
+    old, new = (
+        await ServiceRequest.objects()
+        .where(ServiceRequest.org == org.id)
+        .order_by(ServiceRequest.id)
+    )
+    moment = datetime.now(UTC)
+    await ServiceRequest.update(
+        {ServiceRequest.status: "closed", ServiceRequest.closed_at: moment - timedelta(days=91)}
+    ).where(ServiceRequest.id == old.id)
+    await ServiceRequest.update(
+        {ServiceRequest.status: "closed", ServiceRequest.closed_at: moment - timedelta(days=10)}
+    ).where(ServiceRequest.id == new.id)
+    assert await G.forget_phones(now=moment) == 2  # the detail row and the follow link
+    assert await G.forget_phones(now=moment) == 0  # nothing left to do
+    details = {
+        d.request: d
+        for d in await RepairRequestDetail.objects().where(RepairRequestDetail.org == org.id)
+    }
+    assert details[old.id].reporter_phone == "" and details[old.id].reporter_name == "王小明"
+    assert details[new.id].reporter_phone == "138 0000 1234"
+    follow = await RepairFollow.objects().where(RepairFollow.request == old.id).first()
+    assert follow.phone == ""
+    entry = (
+        await AuditEntry.objects()
+        .where((AuditEntry.org == org.id) & (AuditEntry.action == "repairs.phones_forgotten"))
+        .first()
+    )
+    assert entry is not None
