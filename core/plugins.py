@@ -8,6 +8,7 @@ enables a subset of those in /admin. Built-in plugins are the packages
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -18,12 +19,15 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from core import hookspecs
 from core.descriptors import PluginInfo, ServiceType
+
+if TYPE_CHECKING:
+    from core.identity.roles import PermissionRegistry
 
 SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 # Core written as plugins: its defaults, and its notification channels and jobs.
@@ -133,6 +137,16 @@ class PluginRegistry:
     @property
     def slugs(self) -> list[str]:
         return list(self.installed)
+
+    @functools.cached_property
+    def permissions(self) -> PermissionRegistry:
+        """Every permission core and the installed plugins register (built once): what
+        the app and the background jobs resolve role grants with."""
+        from core.identity.roles import PermissionRegistry
+
+        return PermissionRegistry(
+            itertools.chain.from_iterable(self.pm.hook.register_permissions())
+        )
 
     def hooks(self, enabled: Iterable[str] | None = None) -> PluginHooks:
         """Hook callers that reach core and only the ``enabled`` plugins (all if None)."""

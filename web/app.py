@@ -33,7 +33,6 @@ from core.attachments import Limits
 from core.channels import request_channel
 from core.config import ROOT, Settings, load_settings
 from core.db import bind_engine, engine_from_url, start_engine, stop_engine
-from core.identity.roles import PermissionRegistry
 from core.identity.throttle import LoginThrottle
 from core.plugins import PluginRegistry, build_plugin_registry, collect_service_types
 from core.storage import storage_from_settings
@@ -146,9 +145,7 @@ def create_app(
     """Build the ASGI application. Tests pass their own settings and keep the engine."""
     settings = settings or load_settings()
     registry = registry or build_plugin_registry(settings.plugins_file)
-    permissions = PermissionRegistry(
-        itertools.chain.from_iterable(registry.pm.hook.register_permissions())
-    )
+    permissions = registry.permissions
     i18n.load_catalogs(p.path / "locale" for p in registry.installed.values())
     head_assets = list(itertools.chain.from_iterable(registry.pm.hook.extra_head_assets()))
     env = build_environment(registry, head_assets)

@@ -33,7 +33,6 @@ from core.lifecycle.requests import visible_to
 from plugins.repairs import assets as A
 from plugins.repairs import work
 from plugins.repairs.reporting import file_report
-from plugins.repairs.tables import RepairAsset
 from web.auth import current_actor, visible_or_404
 from web.forms import Form
 from web.live import announce
@@ -152,14 +151,6 @@ async def api_assets(
     return AssetPage([_asset_out(r) for r in rows], next_after)
 
 
-async def _asset_by_code(org_id: int, code: str, *, active_only: bool) -> dict[str, Any] | None:
-    where = (RepairAsset.org == org_id) & (RepairAsset.code == code[:50])
-    if active_only:
-        where &= RepairAsset.status == "active"
-    found = await RepairAsset.select(RepairAsset.id).where(where).first()
-    return await A.get_asset(org_id, found["id"]) if found else None
-
-
 @get(
     "/assets/{code:str}",
     summary="One asset by its code, with its recent requests (repairs staff)",
@@ -168,7 +159,7 @@ async def _asset_by_code(org_id: int, code: str, *, active_only: bool) -> dict[s
 async def api_asset(request: Request[Any, Any, Any], code: FromPath[str]) -> AssetDetailOut:
     actor = current_actor(request)
     _staff(actor)
-    asset = await _asset_by_code(actor.org_id, code, active_only=False)
+    asset = await A.asset_by_code(actor.org_id, code[:50])
     if asset is None:
         raise NotFoundException()
     location = await A.get_location(actor.org_id, asset["location"]) if asset["location"] else None
@@ -264,8 +255,8 @@ async def api_report(
         return unprocessable(form)
     asset = location = None
     if code:
-        asset = await _asset_by_code(actor.org_id, code, active_only=True)
-        if asset is None:
+        asset = await A.asset_by_code(actor.org_id, code[:50])
+        if asset is None or asset["status"] != "active":
             raise NotFoundException(_("No asset in use has the code %(code)s.") % {"code": code})
         if asset["location"]:
             location = await A.get_location(actor.org_id, asset["location"])

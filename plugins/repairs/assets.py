@@ -222,6 +222,16 @@ async def get_asset(org_id: int, asset_id: int) -> dict[str, Any] | None:
     )
 
 
+async def asset_by_code(org_id: int, code: str) -> dict[str, Any] | None:
+    """The organisation's asset with this code (in use or retired: callers decide), in
+    one query on the (org, code) unique index."""
+    return (
+        await RepairAsset.select(*_asset_columns())
+        .where((RepairAsset.org == org_id) & (RepairAsset.code == code))
+        .first()
+    )
+
+
 async def asset_by_token(org_id: int, token: str) -> dict[str, Any] | None:
     """The active asset a sticker token names, in this organisation only."""
     if not token or len(token) > 64:

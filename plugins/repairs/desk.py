@@ -16,7 +16,6 @@ from core.lifecycle.requests import PRIORITIES
 from plugins.repairs import assets as A
 from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.reporting import file_report
-from plugins.repairs.tables import RepairAsset
 from web.errors import Refused
 from web.forms import Form
 from web.routes.desk_new import chosen_person, desk_page, staff_only, submitted_for
@@ -59,19 +58,6 @@ async def desk_report_form(request: Request[Any, Any, Any]) -> Template:
     return await _page(request, actor, form)
 
 
-async def _asset_by_code(org_id: int, code: str) -> dict[str, Any] | None:
-    found = await (
-        RepairAsset.select(RepairAsset.id)
-        .where(
-            (RepairAsset.org == org_id)
-            & (RepairAsset.code == code[:50])
-            & (RepairAsset.status == "active")
-        )
-        .first()
-    )
-    return await A.get_asset(org_id, found["id"]) if found else None
-
-
 @post("/desk/new")
 async def desk_report(request: Request[Any, Any, Any]) -> Template | Redirect:
     actor = staff_only(request)
@@ -87,8 +73,9 @@ async def desk_report(request: Request[Any, Any, Any]) -> Template | Redirect:
     title, description, _location, priority = read_common_fields(form)
     asset = location = None
     if code := form.get("asset_code"):
-        asset = await _asset_by_code(actor.org_id, code)
-        if asset is None:
+        asset = await A.asset_by_code(actor.org_id, code[:50])
+        if asset is None or asset["status"] != "active":
+            asset = None
             form.error("asset_code", _("No asset in use has the code %(code)s.") % {"code": code})
         elif asset["location"]:
             location = await A.get_location(actor.org_id, asset["location"])

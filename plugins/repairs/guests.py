@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.descriptors import Label
-from core.tables import Organisation, ServiceRequest
+from core.tables import ServiceRequest
 from plugins.repairs.tables import RepairAsset, RepairFollow, RepairLocation, RepairRequestDetail
 
 # A fault reported again within this window, while the first report is still open, is
@@ -175,11 +175,6 @@ async def followed_request(org_id: int, request_id: int) -> dict[str, Any] | Non
         .first()
     )
     return row
-
-
-async def org_name(org_id: int) -> str:
-    row = await Organisation.select(Organisation.name).where(Organisation.id == org_id).first()
-    return row["name"] if row else ""
 
 
 # A guest reporter's phone number is kept while the repair may need a call, and for this

@@ -28,7 +28,6 @@ skips to the first date from today on.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from calendar import monthrange
 from collections.abc import Iterable
@@ -46,7 +45,6 @@ from core import i18n
 from core.i18n import gettext as _
 from core.i18n import ngettext
 from core.identity.actor import Actor
-from core.identity.roles import PermissionRegistry
 from core.identity.service import audit, enabled_plugins, load_actor, service_account
 from core.jobs import Job, JobContext
 from core.lifecycle.requests import NewRequest, now, submit, visible_to
@@ -54,6 +52,7 @@ from core.lifecycle.routing import local_today
 from core.lifecycle.states import OPEN
 from core.tables import Organisation, ServiceRequest
 from plugins.repairs.access import can_manage, staff_only
+from plugins.repairs.assets import asset_by_code
 from plugins.repairs.guests import forget_phones
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS, SLUG
 from plugins.repairs.reporting import place_of
@@ -316,14 +315,7 @@ async def _maintainer(ctx: JobContext, org_id: int, locale: str, time_zone: str)
     with i18n.use_locale(locale, time_zone):
         name = _("Preventive maintenance")
     user_id = await service_account(org_id, SERVICE_KEY, name)
-    return await load_actor(user_id, ctx.registry, _permissions(ctx), service_account=True)
-
-
-def _permissions(ctx: JobContext) -> PermissionRegistry:
-    """The same registry web/app.py builds (the job has no app to borrow it from)."""
-    return PermissionRegistry(
-        itertools.chain.from_iterable(ctx.registry.pm.hook.register_permissions())
-    )
+    return await load_actor(user_id, ctx.registry, ctx.registry.permissions, service_account=True)
 
 
 async def run_maintenance(
@@ -638,11 +630,7 @@ async def _read_schedule(
         code = form.get("asset_code")
         found = None
         if code and len(code) <= 50:
-            found = (
-                await RepairAsset.select(RepairAsset.id, RepairAsset.status)
-                .where((RepairAsset.org == actor.org_id) & (RepairAsset.code == code))
-                .first()
-            )
+            found = await asset_by_code(actor.org_id, code)
         if not code:
             form.error("asset_code", _("Enter the code of the asset, e.g. ZC-0001."))
         elif found is None:

@@ -29,16 +29,11 @@ from plugins.repairs.tables import RepairAsset, RepairLocation
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
-from web.live import announce
-from web.routes.requests import priority_label, read_common_fields
+from web.routes.requests import priority_label, read_common_fields, show_submitted
 from web.templating import render
 from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
 
 MAX_STICKERS = 120
-
-
-def _kinds() -> list[tuple[str, Any]]:
-    return [(k.code, k.label) for k in REPAIRS.kinds]
 
 
 # ---------------------------------------------------------------- report form
@@ -143,14 +138,7 @@ async def report_create(request: Request[Any, Any, Any]) -> Template | Redirect:
         photos=photos,
         storage=storage_of(request),
     )
-    if result.created:
-        announce(request, actor.org_id, result.number)
-        flash(
-            request,
-            category="success",
-            message=_("Request %(number)s is submitted.") % {"number": result.number},
-        )
-    return Redirect(f"/requests/{result.number}", status_code=303)
+    return show_submitted(request, actor.org_id, result)
 
 
 # ---------------------------------------------------------------- asset page (staff)

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import format_decimal
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
@@ -41,12 +40,12 @@ from core import attachments
 from core.attachments import UploadRefused, record, staged
 from core.db import write_transaction
 from core.descriptors import Label, Panel
-from core.i18n import get_locale
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle.inbox import is_staff_for
 from core.lifecycle.requests import Conflict, add_event, now, transition
 from core.lifecycle.states import Action, IllegalTransition
+from core.reports import money
 from core.tables import ServiceRequest
 from plugins.repairs.assets import REPEAT_COUNT, REPEAT_WINDOW, place_label
 from plugins.repairs.tables import RepairRequestDetail, RepairWorkItem
@@ -71,11 +70,6 @@ EVENT_LABELS: dict[str, Label] = {
     "repairs.on_the_way": lambda _: _("Technician on the way"),
     "repairs.work_item": lambda _: _("Parts or labour recorded"),
 }
-
-
-def money(value: Decimal | float | int | None) -> str:
-    """An amount for display in the page's language (yuan, two decimals)."""
-    return format_decimal(Decimal(str(value or 0)), format="#,##0.00", locale=get_locale())
 
 
 def dec(value: Any) -> Decimal:
@@ -373,7 +367,7 @@ def _item_message(item: ItemInput) -> str:
         minutes = _("%(n)d min") % {"n": item.minutes}
         return f"{minutes} · {item.description}" if item.description else minutes
     line = f"{item.description} × {item.quantity.normalize()}"
-    return f"{line} · ¥{money(item.cost)}" if item.unit_cost is not None else line
+    return f"{line} · {money(item.cost)}" if item.unit_cost is not None else line
 
 
 async def add_item(actor: Actor, row: Mapping[str, Any], item: ItemInput) -> Decimal:

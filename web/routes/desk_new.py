@@ -14,7 +14,6 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from core.i18n import gettext as _
@@ -25,8 +24,7 @@ from core.tables import User
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
-from web.live import announce
-from web.routes.requests import priority_label, read_new_request
+from web.routes.requests import priority_label, read_new_request, show_submitted
 from web.routes.work import may_dispatch
 from web.templating import render
 
@@ -154,16 +152,12 @@ async def submit_for_someone(
 def submitted_for(
     request: Request[Any, Any, Any], actor: Actor, result: Submitted, person: dict[str, Any]
 ) -> Redirect:
-    """After a submit for someone: tell open pages, say so, and show the request."""
-    if result.created:
-        announce(request, actor.org_id, result.number)
-        flash(
-            request,
-            category="success",
-            message=_("Request %(number)s is submitted for %(name)s.")
-            % {"number": result.number, "name": person["display_name"]},
-        )
-    return Redirect(f"/requests/{result.number}", status_code=303)
+    """After a submit for someone: as :func:`show_submitted`, naming the person."""
+    message = _("Request %(number)s is submitted for %(name)s.") % {
+        "number": result.number,
+        "name": person["display_name"],
+    }
+    return show_submitted(request, actor.org_id, result, message)
 
 
 DESK_NEW_HANDLERS = [new_for_someone, submit_for_someone]

@@ -27,6 +27,7 @@ from core.lifecycle.requests import (
     PRIORITIES,
     Conflict,
     NewRequest,
+    Submitted,
     submit,
 )
 from core.lifecycle.routing import approval_chain
@@ -154,12 +155,25 @@ async def create_request(
         attachments=files,
         storage=storage_of(request),
     )
+    return show_submitted(request, actor.org_id, result)
+
+
+def show_submitted(
+    request: Request[Any, Any, Any],
+    org_id: int,
+    result: Submitted,
+    message: str | None = None,
+) -> Redirect:
+    """After a form's submit: tell open pages (if it is new), say so, show the request.
+
+    A replayed form (the same one-time token) shows the request it made, without a
+    second "submitted" toast."""
     if result.created:
-        announce(request, actor.org_id, result.number)
+        announce(request, org_id, result.number)
         flash(
             request,
             category="success",
-            message=_("Request %(number)s is submitted.") % {"number": result.number},
+            message=message or _("Request %(number)s is submitted.") % {"number": result.number},
         )
     return Redirect(f"/requests/{result.number}", status_code=303)
 
