@@ -167,9 +167,18 @@ def nav_items(actor: Actor) -> list[NavItem]:
 
 @hookimpl
 def register_jobs() -> list[Job]:
+    from core.identity.throttle import forget_old_attempts
     from core.lifecycle.watch import JOBS
 
-    return list(JOBS)
+    return [
+        *JOBS,
+        Job(
+            "core.login_attempts",
+            forget_old_attempts,
+            cron="41 * * * *",
+            description="Forget sign-in attempts of past windows",
+        ),
+    ]
 
 
 @hookimpl

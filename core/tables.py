@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -58,6 +59,9 @@ class User(Table, tablename="core_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    # Sessions carry the epoch they began in; raising it (a password change, an
+    # admin's new password, a deactivation or reactivation) ends every older session.
+    session_epoch = Integer(default=0)
 
 
 class RoleGrant(Table, tablename="core_role_grant"):
@@ -141,6 +145,10 @@ class ServiceRequest(Table, tablename="core_request"):
     closed_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
     version = Integer(default=1)
+    # A random draw 0..99 taken at submit: a filed (备案) request is sampled for
+    # post-audit when the draw is under the rule's percentage. Stored, so an edit that
+    # re-routes the request does not draw again; random, so nobody can predict it.
+    audit_draw = Integer(null=True, default=None)
 
 
 class RequestEvent(Table, tablename="core_request_event"):
@@ -424,6 +432,19 @@ class SuggestionQuota(Table, tablename="core_suggestion_quota"):
     used = Integer(default=0)
 
 
+class LoginAttempt(Table, tablename="core_login_attempt"):
+    """Sign-in attempts per account or client address in the current window.
+
+    ``key`` is a hash of what is counted (never the login or address itself). One
+    upsert counts an attempt and returns the new count, so concurrent attempts cannot
+    overwrite each other (the embedded default; Redis ``INCR`` when scaled).
+    """
+
+    key = Varchar(length=64, unique=True)
+    count = Integer(default=0)
+    started = BigInt(default=0)  # the window's start, in Unix seconds (same on both engines)
+
+
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
@@ -452,4 +473,5 @@ CORE_TABLES: list[type[Table]] = [
     Suggestion,
     SuggestionReply,
     SuggestionQuota,
+    LoginAttempt,
 ]

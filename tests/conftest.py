@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 
@@ -177,7 +178,16 @@ def queries(db: Engine, monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
 
 @pytest.fixture
 def settings(tmp_path: Path, db: Engine) -> Settings:
-    base = load_settings({"HOUQIN_VAR_DIR": str(tmp_path), "HOUQIN_JOBS_CRON": "0"})
+    # A secret of its own per test: keyed counts (login attempts from the test client's
+    # one address) and keyed samples of one test never meet another's in the shared
+    # database.
+    base = load_settings(
+        {
+            "HOUQIN_VAR_DIR": str(tmp_path),
+            "HOUQIN_JOBS_CRON": "0",
+            "HOUQIN_SECRET_KEY": f"test-secret-{uuid.uuid4().hex}",
+        }
+    )
     return replace(base, var_dir=tmp_path)
 
 
@@ -192,6 +202,16 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
         c.follow_redirects = False  # assert the 303s themselves
+        yield c
+
+
+@pytest.fixture
+async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose requests really run at the same time (Litestar's test client hands
+    each request to its portal thread and waits, so ``asyncio.gather`` over it is
+    serial): for races that the database must settle. The app's lifespan does not run."""
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
         yield c
 
 

@@ -33,7 +33,7 @@ from core.attachments import Limits
 from core.channels import request_channel
 from core.config import ROOT, Settings, load_settings
 from core.db import bind_engine, engine_from_url, start_engine, stop_engine
-from core.identity.throttle import LoginThrottle
+from core.identity.throttle import LoginThrottle, counter_for
 from core.plugins import PluginRegistry, build_plugin_registry, collect_service_types
 from core.storage import storage_from_settings
 from core.tables import Organisation
@@ -71,9 +71,10 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def _stores(settings: Settings) -> StoreRegistry:
-    """Sessions, login throttle and any other named store (rate limits of public pages):
-    namespaces of one Redis store when scaled, directories under var/ embedded, so
-    every worker shares them."""
+    """Sessions, the login throttle's counts when scaled, and any other named store (rate
+    limits of public pages): namespaces of one Redis store when scaled, directories under
+    var/ embedded, so every worker shares them. (Embedded, login attempts are counted in
+    the database: a file store cannot count atomically.)"""
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
 
@@ -88,7 +89,7 @@ def _stores(settings: Settings) -> StoreRegistry:
             return LocalFileStore(base / name, create_directories=True)
 
     return StoreRegistry(
-        stores={name: factory(name) for name in ("sessions", "throttle")},
+        stores={"sessions": factory("sessions")},
         default_factory=factory,
     )
 
@@ -260,7 +261,10 @@ def create_app(
                 for kind, label in labels.items()
             },
             "throttle": LoginThrottle(
-                stores.get("throttle"), settings.login_max_failures, settings.login_window_seconds
+                counter_for(stores.get("throttle") if settings.redis_url else None),
+                settings.secret_key,
+                settings.login_max_failures,
+                settings.login_window_seconds,
             ),
         }
     )

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 SESSION_USER = "uid"
 SESSION_ORG = "oid"
+SESSION_EPOCH = "ep"
+API_PREFIX = "/api/"
 ROTATE = "_rotate"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -43,7 +45,9 @@ async def resolve_actor(scope: Scope) -> Actor | None:
     registry, permissions = app_state.plugins, app_state.permissions
     conn: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
     header = conn.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
+    # Personal tokens are for the JSON API only: a page needs a session, so a leaked
+    # token cannot open /admin, read its CSRF token and mint more tokens.
+    if header[:7].lower() == "bearer " and scope["path"].startswith(API_PREFIX):
         user_id = await user_for_token(header[7:].strip())
         if user_id is None:
             raise NotAuthorizedException(detail="invalid_token")
@@ -51,7 +55,11 @@ async def resolve_actor(scope: Scope) -> Actor | None:
     session = scope.get("session") or {}
     if isinstance(session, dict) and session.get(SESSION_USER):
         actor = await load_actor(int(session[SESSION_USER]), registry, permissions)
-        if actor is not None and actor.org_id == session.get(SESSION_ORG):
+        if (
+            actor is not None
+            and actor.org_id == session.get(SESSION_ORG)
+            and actor.session_epoch == session.get(SESSION_EPOCH, 0)
+        ):
             return actor
         return None
     found = registry.pm.hook.actor_from_request(connection=conn)
@@ -133,5 +141,17 @@ def start_session(
     """Log in: fresh session data and a new session id (the old one is destroyed)."""
     connection.clear_session()
     connection.set_session(
-        {SESSION_USER: actor_row["id"], SESSION_ORG: actor_row["org"], ROTATE: True}
+        {
+            SESSION_USER: actor_row["id"],
+            SESSION_ORG: actor_row["org"],
+            SESSION_EPOCH: actor_row.get("session_epoch", 0),
+            ROTATE: True,
+        }
     )
+
+
+def keep_session(connection: ASGIConnection[Any, Any, Any, Any], epoch: int) -> None:
+    """This session goes on in the user's new epoch (after :func:`end_sessions` ended
+    all the others), under a new id."""
+    data = dict(connection.session)
+    connection.set_session({**data, SESSION_EPOCH: epoch, ROTATE: True})

@@ -33,6 +33,8 @@ class Actor:
     # approval tasks. None when loaded without them.
     unread: int | None = field(default=None, compare=False)
     approvals_waiting: int | None = field(default=None, compare=False)
+    # The user's session epoch: a session begun in an older one has ended (web.auth).
+    session_epoch: int = field(default=0, compare=False)
 
     @property
     def roles(self) -> frozenset[str]:

@@ -32,7 +32,7 @@ UNREAD_CAP = 99  # the badge shows "99+" past this; never count further
 _ACTOR_SQL_TEMPLATE = """
 SELECT u.id, u.org AS org_id, o.slug AS org_slug, o.name AS org_name,
        o.brand_colour, o.default_locale AS org_locale, o.time_zone,
-       u.login, u.display_name, u.locale, u.department AS department_id,
+       u.login, u.display_name, u.locale, u.department AS department_id, u.session_epoch,
        (SELECT {agg}(g.role || ':' || g.scope, ',') FROM core_role_grant g
          WHERE g.org = u.org AND g."user" = u.id) AS grants,
        (SELECT {agg}(p.slug || '=' || (CASE WHEN p.enabled THEN '1' ELSE '0' END), ',')
@@ -139,6 +139,7 @@ async def load_actor(
         hooks=registry.hooks(enabled),
         unread=row["unread"],
         approvals_waiting=row["approvals_waiting"],
+        session_epoch=row["session_epoch"],
     )
 
 
@@ -175,7 +176,7 @@ def normalise_login(login: str) -> str:
 async def authenticate(login: str, password: str) -> dict[str, Any] | None:
     """Return the user row when login and password match an active user, else None."""
     row = (
-        await User.select(User.id, User.org, User.password_hash, User.is_active)
+        await User.select(User.id, User.org, User.password_hash, User.is_active, User.session_epoch)
         .where(User.login == normalise_login(login))
         .first()
     )
@@ -296,6 +297,24 @@ async def user_for_token(token: str) -> int | None:
         return None
     await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == row["id"])
     return row["user"]
+
+
+async def end_sessions(org_id: int, user_id: int) -> int:
+    """End every session and API token of the user (call inside the change's transaction).
+
+    Sessions remember the epoch they began in; raising the user's epoch makes every
+    older session sign out on its next request, wherever it is stored. Returns the new
+    epoch, for the one session that should go on (the person who changed the password).
+    """
+    rows = (
+        await User.update({User.session_epoch: User.session_epoch + 1})
+        .where((User.id == user_id) & (User.org == org_id))
+        .returning(User.session_epoch)
+    )
+    await ApiToken.update({ApiToken.revoked_at: now()}).where(
+        (ApiToken.org == org_id) & (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+    )
+    return rows[0]["session_epoch"] if rows else 0
 
 
 async def revoke_token(org_id: int, user_id: int, token_id: int) -> bool:

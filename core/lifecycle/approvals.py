@@ -2,7 +2,8 @@
 
 This module is the *decision* half of the approvals engine and is deliberately pure:
 no database, no clock, no I/O. The caller loads the rules, the organisation chart and
-the delegations, passes in ``today`` and a sampling key, and stores what comes back.
+the delegations, passes in ``today`` and the request's post-audit draw, and stores what
+comes back.
 Keeping it pure is what lets the routing be tested exhaustively (property tests compare
 it against a brute-force reference) and lets an edit be re-routed with exactly the same
 logic as the original submit, so an approval can never be bypassed by editing.
@@ -12,8 +13,8 @@ Routing, per request:
 * rules are tried by ``(order, id)`` and the first whose every condition holds wins;
   if none matches the request is approved automatically (``rule_id is None``);
 * ``auto`` approves at once; ``filing`` (备案制) approves at once but records it, and a
-  deterministic share (``sample_percent``) is picked for post-audit; ``chain`` needs
-  its steps approved one after another;
+  share (``sample_percent``) is picked for post-audit by the request's random draw;
+  ``chain`` needs its steps approved one after another;
 * each chain step is resolved to concrete people by :func:`resolve_step`: nobody ever
   approves their own request, and a person on an active delegation is replaced by the
   delegate ("B on behalf of A").
@@ -21,7 +22,6 @@ Routing, per request:
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -335,27 +335,28 @@ def match_rule(
     return None
 
 
-def is_sampled(rule_id: int, sample_key: str, sample_percent: int) -> bool:
-    """Whether a filing-mode request is picked for post-audit.
+def is_sampled(draw: int, sample_percent: int) -> bool:
+    """Whether a filing-mode request is picked for post-audit: its ``draw`` — a random
+    whole number 0..99 taken once at submit and stored with the request — is under the
+    rule's percentage.
 
-    Derived from a hash rather than a random draw so the answer is reproducible: the
-    same request (same key) is always in or always out, re-routing an edit does not
-    re-roll the dice, and an auditor can recompute why something was picked.
+    Random, so nobody can tell in advance which request will be audited (a hash of the
+    request number could be worked out by anyone); stored, so re-routing after an edit
+    does not roll again and an auditor can see why something was picked.
     """
-    digest = hashlib.sha256(f"{rule_id}:{sample_key}".encode()).hexdigest()
-    return int(digest[:8], 16) % 100 < sample_percent
+    return draw < sample_percent
 
 
 def decide(
     rules: Sequence[Rule],
     request: RequestFacts,
     department_parents: Mapping[int, int | None],
-    sample_key: str,
+    draw: int,
 ) -> Decision:
     """Route ``request``: the matching rule's mode and steps, or auto if none matches.
 
-    ``sample_key`` should be stable per request (e.g. its number) so sampling is
-    reproducible. The matched rule is validated first, so a broken rule fails loudly
+    ``draw`` is the request's stored post-audit draw (0..99, see :func:`is_sampled`).
+    The matched rule is validated first, so a broken rule fails loudly
     instead of approving something it was meant to stop.
     """
     rule = match_rule(rules, request, department_parents)
@@ -365,7 +366,7 @@ def decide(
     if rule.mode == "chain":
         return Decision(mode="chain", rule_id=rule.id, steps=rule.steps)
     if rule.mode == "filing":
-        sampled = is_sampled(rule.id, sample_key, rule.sample_percent)
+        sampled = is_sampled(draw, rule.sample_percent)
         return Decision(mode="filing", rule_id=rule.id, steps=(), sampled=sampled)
     return Decision(mode="auto", rule_id=rule.id, steps=())
 

@@ -171,6 +171,7 @@ async def edit_request(
             ServiceRequest.status,
             ServiceRequest.assignee,
             ServiceRequest.approval_mode,
+            ServiceRequest.audit_draw,
         )
         status = Status(row["status"])
         if status not in EDITABLE:
@@ -229,7 +230,7 @@ async def _reroute(
         return result  # no rules: auto, which any held approval covers
     extra = await submitted_facts(org_id, request_id)
     facts = await facts_for(subject, hooks=actor.hooks, extra=extra)
-    new = decide(rules, facts, await department_parents(org_id), sample_key=subject.number)
+    new = decide(rules, facts, await department_parents(org_id), row["audit_draw"])
     old = await held_decision(org_id, request_id, row["approval_mode"])
     if not needs_reapproval(old, new):
         return result

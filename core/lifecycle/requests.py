@@ -9,6 +9,7 @@ the meantime (version check); both write a :class:`RequestEvent`.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,6 +124,7 @@ async def submit(
     # `make bench`). A submit that fails after this leaves a gap in the day's numbers;
     # numbers are unique, not gapless.
     moment = now()
+    draw = secrets.randbelow(100)  # post-audit sampling of filed requests (approvals.py)
     number = await allocate_number(actor.org_id, service.prefix, moment, actor.time_zone)
     try:
         # Files (from core.attachments.prepare) are stored first and deleted again if
@@ -146,6 +148,7 @@ async def submit(
                         priority=data.priority,
                         location=data.location,
                         amount=data.amount,
+                        audit_draw=draw,
                         submitted_at=moment,
                         updated_at=moment,
                     )
@@ -185,7 +188,7 @@ async def submit(
                     priority=data.priority,
                 )
                 await route(
-                    actor, request_id, number, RequestFactsLoader(subject, actor.hooks, facts)
+                    actor, request_id, draw, RequestFactsLoader(subject, actor.hooks, facts)
                 )
             else:
                 await transition(None, actor.org_id, request_id, Action.AUTO_APPROVE)

@@ -249,10 +249,11 @@ def local_today(time_zone: str) -> date:
 async def route(
     actor: Actor,
     request_id: int,
-    number: str,
+    draw: int,
     facts_of: Any,
 ) -> Decision:
-    """Decide and apply approval for a new request (inside the submit transaction).
+    """Decide and apply approval for a new request (inside the submit transaction);
+    ``draw`` is its post-audit draw (:func:`core.lifecycle.approvals.is_sampled`).
 
     ``facts_of`` is an async callable giving the :class:`RequestFacts`; it is only
     awaited when the organisation has rules for the service (no rules: auto, one query).
@@ -263,7 +264,7 @@ async def route(
     else:
         facts = await facts_of()
         parents = await department_parents(actor.org_id)
-        decision = decide(rules, facts, parents, sample_key=number)
+        decision = decide(rules, facts, parents, draw)
     data = {"mode": decision.mode, "rule": decision.rule_id}
     if decision.mode != "chain":
         await transition(

@@ -310,3 +310,30 @@ async def test_my_approvals_page_has_fixed_queries(
     queries.reset()
     assert (await client.get("/approvals")).status_code == 200
     assert queries.count == one
+
+
+async def test_post_audit_sample_cannot_be_predicted_from_the_number(app) -> None:
+    # Numbers run in sequence and are shown to the requester: a sample derived from
+    # them alone (sha256 of rule and number) was worked out in advance, 8 times of 8.
+    # The sample follows a random draw stored at submit instead.
+    import hashlib
+
+    org = await _org_with_departments()
+    await _rule(org, position=10, max_amount=Decimal("2000"), mode="filing", sample_percent=50)
+    rule_id = (await ApprovalRule.select(ApprovalRule.id).where(ApprovalRule.org == org.id))[0]
+    made = [await _submit(app, org, amount="800") for _ in range(24)]
+    rows = await ServiceRequest.select(
+        ServiceRequest.id, ServiceRequest.number, ServiceRequest.audit_draw
+    ).where(ServiceRequest.id.is_in([m.id for m in made]))
+    audited = {
+        a["request"]
+        for a in await PostAudit.select(PostAudit.request).where(PostAudit.org == org.id)
+    }
+    predicted = 0
+    for row in rows:
+        assert 0 <= row["audit_draw"] < 100
+        assert (row["id"] in audited) == (row["audit_draw"] < 50)
+        digest = hashlib.sha256(f"{rule_id['id']}:{row['number']}".encode()).hexdigest()
+        predicted += (int(digest[:8], 16) % 100 < 50) == (row["id"] in audited)
+    assert predicted < len(rows)  # chance of all 24 agreeing by luck: 1 in 16 million
+    assert len({row["audit_draw"] for row in rows}) > 1

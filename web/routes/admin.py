@@ -22,7 +22,13 @@ from core.default_plugin import ADMIN, AUDIT_VIEW
 from core.i18n import gettext as _
 from core.identity.passwords import MIN_LENGTH, hash_password
 from core.identity.roles import ROLES, SCOPED_ROLES, role_label
-from core.identity.service import audit, normalise_login, set_plugin_enabled, set_roles
+from core.identity.service import (
+    audit,
+    end_sessions,
+    normalise_login,
+    set_plugin_enabled,
+    set_roles,
+)
 from core.tables import AuditEntry, Department, Organisation, RoleGrant, User
 from web.auth import current_actor, permission_required
 from web.forms import Form
@@ -274,10 +280,16 @@ async def user_update(
             status_code=422,
         )
     grants = values.pop("grants")
+    # A new password, or a switch of the account off or on, ends the person's sessions
+    # and tokens: a reactivated account starts clean, a reset password locks out
+    # whoever had the old one.
+    ends_sessions = "password_hash" in values or values["is_active"] != row["is_active"]
     async with User._meta.db.transaction():
         await User.update({getattr(User, k): v for k, v in values.items()}).where(
             (User.id == user_id) & (User.org == actor.org_id)
         )
+        if ends_sessions:
+            await end_sessions(actor.org_id, user_id)
         await set_roles(actor.org_id, user_id, grants)
         await audit(
             actor.org_id,

@@ -14,10 +14,10 @@ from core import i18n
 from core.descriptors import Tile
 from core.i18n import gettext as _
 from core.identity.passwords import MIN_LENGTH, hash_password, verify_password
-from core.identity.service import audit, issue_token, revoke_token
+from core.identity.service import audit, end_sessions, issue_token, revoke_token
 from core.lifecycle.states import OPEN
 from core.tables import ApiToken, ServiceRequest, User
-from web.auth import current_actor
+from web.auth import current_actor, keep_session
 from web.forms import Form
 from web.templating import render
 
@@ -145,11 +145,22 @@ async def change_password(request: Request[Any, Any, Any]) -> Template | Redirec
             {**ctx, "form": Form(dict(ctx["user"])), "pw_form": form},
             status_code=422,
         )
-    await User.update({User.password_hash: await hash_password(new)}).where(
-        (User.id == actor.user_id) & (User.org == actor.org_id)
+    new_hash = await hash_password(new)
+    async with User._meta.db.transaction():
+        await User.update({User.password_hash: new_hash}).where(
+            (User.id == actor.user_id) & (User.org == actor.org_id)
+        )
+        epoch = await end_sessions(actor.org_id, actor.user_id)
+        await audit(actor.org_id, actor.user_id, "password.changed", actor.login)
+    keep_session(request, epoch)
+    flash(
+        request,
+        category="success",
+        message=_(
+            "Your password is changed. You are signed out everywhere else, "
+            "and your API tokens are revoked."
+        ),
     )
-    await audit(actor.org_id, actor.user_id, "password.changed", actor.login)
-    flash(request, category="success", message=_("Your password is changed."))
     return Redirect("/me", status_code=303)
 
 

@@ -61,7 +61,7 @@ async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
     if not password:
         form.error("password", _("Enter your password."))
     if form.ok:
-        wait = await throttle.retry_after(login, ip)
+        wait = await throttle.attempt(login, ip)
         if wait:
             raise HTTPException(
                 status_code=HTTP_429_TOO_MANY_REQUESTS,
@@ -71,10 +71,9 @@ async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
             )
         row = await authenticate(login, str(password))
         if row is not None:
-            await throttle.succeeded(login)
+            await throttle.succeeded(login, ip)
             start_session(request, row)
             return Redirect(next_url, status_code=303)
-        await throttle.failed(login, ip)
         form.error("login", _("The account name or password is not correct."))
     form.data = {"login": normalise_login(login)}
     return await render(request, "login.html", {"form": form, "next": next_url}, status_code=422)
