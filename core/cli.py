@@ -69,6 +69,10 @@ def serve(host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         factory=True,
         log_access=False,
+        # A worker that dies (an out-of-memory kill, a crash) is replaced; without this
+        # granian shuts the whole server down when any one worker exits.
+        respawn_failed_workers=True,
+        respawn_interval=1.0,
     ).serve()
 
 

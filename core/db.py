@@ -72,6 +72,41 @@ async def stop_engine(engine: Engine) -> None:
         await engine.close_connection_pool()
 
 
+# What the drivers raise while the database cannot be reached (a restart, a failover, a
+# full connection table): PostgreSQL's connection class 08 and operator intervention
+# 57P (admin shutdown, "cannot connect now"), a closed connection or pool, and SQLite's
+# "cannot open the file" / "locked past the busy timeout".
+_SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked", "disk i/o error")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means "the database is not there right now" (answer 503 and let
+    the client retry) rather than a bug (500)."""
+    import sqlite3
+
+    import asyncpg
+
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(
+            exc,
+            ConnectionError
+            | TimeoutError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.exceptions.OperatorInterventionError
+            | asyncpg.exceptions.TooManyConnectionsError,
+        ):
+            return True
+        if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
+            return True
+        if isinstance(exc, sqlite3.OperationalError) and any(
+            text in str(exc).lower() for text in _SQLITE_UNAVAILABLE
+        ):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1  # type: ignore[assignment]
+    return False
+
+
 async def database_reachable(engine: Engine) -> bool:
     try:
         await engine.run_ddl("SELECT 1")
@@ -80,9 +115,13 @@ async def database_reachable(engine: Engine) -> bool:
     return True
 
 
+SEARCH_MAX = 100  # characters of a search that count: no name or title is that long
+
+
 def contains_pattern(text: str) -> str:
-    """A LIKE pattern for "contains ``text``"; wildcards the user typed are dropped."""
-    return "%" + "".join(c for c in text if c not in "%_\\") + "%"
+    """A LIKE pattern for "contains ``text``"; wildcards the user typed are dropped, and
+    so is everything past :data:`SEARCH_MAX` (SQLite refuses long patterns)."""
+    return "%" + "".join(c for c in text if c not in "%_\\")[:SEARCH_MAX] + "%"
 
 
 def like_operator(engine: Any) -> str:

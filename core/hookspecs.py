@@ -63,11 +63,14 @@ def register_public_routes(settings: Settings) -> list[Any]:
 
     Called once at start-up. Core mounts them under ``/p/<slug>/`` without the login
     guard, with CSRF protection and the security headers as everywhere. No actor is
-    implied: the handler finds the organisation from what the URL carries (an
-    unguessable token, never an id) and must answer 404 unless that organisation has
-    enabled the plugin (``web.auth.org_enables``). A signed-in visitor's actor is still
-    available (``request.scope["user"]``). Rate-limit unsafe methods (Litestar's
-    ``RateLimitConfig``; any store name is backed by the shared store).
+    implied: each handler declares ``opt={"resolve_org": resolver}``, an async function
+    of the connection that finds what the URL carries (an unguessable token, never an
+    id) as a mapping with its ``"org"``, or None. Core calls it before the handler and
+    answers 404 unless that organisation has enabled the plugin; the handler reads the
+    find with ``web.auth.public_found(request)``. A handler without a resolver stops
+    start-up. A signed-in visitor's actor is still available (``request.scope["user"]``).
+    Rate-limit unsafe methods (Litestar's ``RateLimitConfig``; any store name is backed
+    by the shared store).
     """
 
 

@@ -25,8 +25,10 @@ import pluggy
 
 from core import hookspecs
 from core.descriptors import PluginInfo, ServiceType
+from core.identity.roles import DISPATCHER
 
 if TYPE_CHECKING:
+    from core.identity.actor import Actor
     from core.identity.roles import PermissionRegistry
 
 SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -225,6 +227,22 @@ class ServiceCatalog:
     def is_enabled(self, slug: str, enabled_plugins: frozenset[str]) -> bool:
         entry = self.types.get(slug)
         return entry is not None and (entry[1] is None or entry[1] in enabled_plugins)
+
+    def administered(self, scopes: Iterable[str]) -> frozenset[str]:
+        """Service types a service admin of ``scopes`` (plugin slugs) looks after: those
+        named so and those the plugins own."""
+        scopes = frozenset(scopes)
+        return frozenset(
+            slug for slug, (_st, owner) in self.types.items() if slug in scopes or owner in scopes
+        )
+
+    def dispatched_by(self, actor: Actor) -> frozenset[str] | None:
+        """Service types whose requests ``actor`` dispatches on the desk (assigns, hands
+        over, enters for someone): None for every one (dispatchers, org admins), else
+        the services they administer (often none)."""
+        if actor.is_org_admin or actor.has_role(DISPATCHER):
+            return None
+        return self.administered(actor.administered_services)
 
 
 def collect_service_types(registry: PluginRegistry) -> ServiceCatalog:

@@ -127,12 +127,7 @@ def report_scope(actor: Actor, catalog: ServiceCatalog) -> ReportScope | None:
     administered = frozenset(actor.administered_services)
     if not administered:
         return None
-    services = frozenset(
-        slug
-        for slug, (_service, owner) in catalog.types.items()
-        if slug in administered or owner in administered
-    )
-    return ReportScope(services | administered, administered)
+    return ReportScope(catalog.administered(administered) | administered, administered)
 
 
 # ---------------------------------------------------------------- formatting

@@ -206,11 +206,28 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
 
 
 @pytest.fixture
-async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+async def running_app(app: Litestar) -> AsyncIterator[Litestar]:
+    """The app with its start-up done on the test's own event loop (channels, jobs), for
+    clients that call it in that loop (``httpx.ASGITransport`` runs no lifespan)."""
+    inbox: asyncio.Queue = asyncio.Queue()
+    outbox: asyncio.Queue = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    yield app
+    await inbox.put({"type": "lifespan.shutdown"})
+    await outbox.get()
+    await task
+
+
+@pytest.fixture
+async def concurrent_client(running_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """A client whose requests really run at the same time (Litestar's test client hands
     each request to its portal thread and waits, so ``asyncio.gather`` over it is
-    serial): for races that the database must settle. The app's lifespan does not run."""
-    transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 50000))
+    serial): for races that the database must settle."""
+    transport = httpx.ASGITransport(app=running_app, client=("192.0.2.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
         yield c
 

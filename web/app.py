@@ -34,14 +34,22 @@ from core.channels import request_channel
 from core.config import ROOT, Settings, load_settings
 from core.db import bind_engine, engine_from_url, start_engine, stop_engine
 from core.identity.throttle import LoginThrottle, counter_for
-from core.plugins import PluginRegistry, build_plugin_registry, collect_service_types
+from core.plugins import PluginError, PluginRegistry, build_plugin_registry, collect_service_types
 from core.storage import storage_from_settings
 from core.tables import Organisation
-from web.auth import ActorMiddleware, api_write_needs_token, login_required, plugin_enabled
-from web.errors import http_exception_handler, internal_error_handler
+from web.auth import (
+    RESOLVE_ORG,
+    ActorMiddleware,
+    api_write_needs_token,
+    login_required,
+    plugin_enabled,
+    public_org_enabled,
+)
+from web.errors import http_exception_handler, internal_error_handler, not_utf8_handler
 from web.live import LIVE_HANDLERS, channels_plugin
 from web.locale import LocaleMiddleware
 from web.logs import RequestLogMiddleware
+from web.params import bounded_path_ids
 from web.routes.admin import ADMIN_HANDLERS
 from web.routes.api import API_HANDLERS
 from web.routes.approval_steps import STEP_HANDLERS
@@ -117,10 +125,17 @@ def _plugin_routers(registry: PluginRegistry, settings: Settings) -> list[Router
                 )
             )
         if handlers := _plugin_handlers(registry, slug, "register_public_routes", settings):
+            for handler in handlers:
+                if not callable(handler.opt.get(RESOLVE_ORG)):
+                    raise PluginError(
+                        f"Public route {handler.paths} of plugin {slug!r} has no "
+                        f"opt['{RESOLVE_ORG}']: core must know whose page it is."
+                    )
             routers.append(
                 Router(
                     path=f"/p/{slug}",
                     route_handlers=handlers,
+                    guards=[public_org_enabled(slug)],
                     opt={"exclude_from_auth": True},
                     include_in_schema=False,
                 )
@@ -284,6 +299,7 @@ def create_app(
             ActorMiddleware(),
             LocaleMiddleware(settings.lang_cookie),
         ],
+        guards=[bounded_path_ids],
         csrf_config=csrf_config,
         stores=stores,
         state=state,
@@ -294,6 +310,7 @@ def create_app(
         ],
         exception_handlers={
             HTTPException: http_exception_handler,
+            UnicodeDecodeError: not_utf8_handler,
             Exception: internal_error_handler,
         },
         before_send=[security_headers(settings.https)],

@@ -126,6 +126,31 @@ async def org_enables(
     return slug in await enabled_plugins(org_id, connection.app.state.plugins)
 
 
+PUBLIC_FOUND = "houqin.public_found"
+RESOLVE_ORG = "resolve_org"  # the opt key of a public route's resolver
+
+
+def public_org_enabled(slug: str):
+    """Guard of every ``/p/<slug>/`` route: the handler's resolver (``opt["resolve_org"]``,
+    an async function of the connection) finds what the URL names — a mapping with its
+    ``"org"`` — or None; core answers 404 unless it found something of an organisation
+    that has plugin ``slug`` on, and hands the find to the handler (:func:`public_found`).
+    No handler can forget the switch."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+        found = await handler.opt[RESOLVE_ORG](connection)
+        if found is None or not await org_enables(connection, found["org"], slug):
+            raise NotFoundException()
+        connection.scope[PUBLIC_FOUND] = found  # type: ignore[typeddict-unknown-key]
+
+    return guard
+
+
+def public_found(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
+    """What the public route's resolver found (checked by :func:`public_org_enabled`)."""
+    return connection.scope[PUBLIC_FOUND]  # type: ignore[typeddict-item]
+
+
 async def api_write_needs_token(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:

@@ -7,11 +7,16 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import ClientException, HTTPException
+from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_409_CONFLICT,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from core import i18n
+from core.db import is_unavailable
 from core.i18n import gettext as _
 
 log = logging.getLogger("houqin.errors")
@@ -52,6 +57,13 @@ def _messages() -> dict[int, tuple[str, str]]:
         413: (_("Too large"), _("The upload is larger than allowed.")),
         422: (_("Please check the form"), _("Some fields need your attention.")),
         429: (_("Too many attempts"), _("Please wait a moment before trying again.")),
+        503: (
+            _("Briefly unavailable"),
+            _(
+                "The service is restarting or busy for a moment. Nothing was saved: "
+                "please try again in a few seconds."
+            ),
+        ),
         500: (
             _("Something went wrong"),
             _("We could not complete this. It has been logged; please try again later."),
@@ -146,6 +158,18 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if isinstance(exc, Refused):
         response = error_response(request, exc.status_code, exc.detail, user_message=True)
         return response
+    if isinstance(exc, ValidationException):
+        # Litestar's own check of path, query, header and body values against the
+        # handler's types and bounds: say which ones, in the user's language.
+        ensure_locale(request)
+        names = sorted({str(e.get("key")) for e in exc.extra or [] if isinstance(e, dict)})
+        names = [n for n in names if n and n != "None"]
+        message = (
+            _("These values are not valid: %(names)s.") % {"names": ", ".join(names)}
+            if names
+            else _("Please check what you entered and try again.")
+        )
+        return error_response(request, exc.status_code, message, user_message=True)
     response = error_response(
         request, exc.status_code, exc.detail if exc.detail != _default_detail(exc) else None
     )
@@ -163,6 +187,25 @@ def _default_detail(exc: HTTPException) -> str:
         return ""
 
 
+def not_utf8_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A form or JSON body that is not UTF-8: Litestar's parsers raise this wherever they
+    read it (the CSRF check, a handler's form, a JSON body). No browser sends such a body;
+    a script or a broken client might. 400, nothing was read or saved."""
+    ensure_locale(request)
+    message = _("The form was not sent as UTF-8 text. Reload the page and try again.")
+    return error_response(request, 400, message, user_message=True)
+
+
+RETRY_AFTER = 5  # seconds: a database restart or failover is over in a few
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):
+        # Not a bug: the database is restarting or out of reach. Nothing was saved (the
+        # transaction never committed); the page says so and the client may retry.
+        log.warning("Database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        response = error_response(request, HTTP_503_SERVICE_UNAVAILABLE)
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
     log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)

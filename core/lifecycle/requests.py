@@ -340,6 +340,13 @@ async def transition(
         if target == Status.REOPENED:
             values[ServiceRequest.resolved_at] = None
         await update_versioned(org_id, request_id, row["version"], values)
+        if current == Status.PENDING_APPROVAL and target == Status.CANCELLED:
+            # Withdrawn while waiting: nobody is asked to approve it any more.
+            await ApprovalTask.update({ApprovalTask.open: False}).where(
+                (ApprovalTask.org == org_id)
+                & (ApprovalTask.request == request_id)
+                & ApprovalTask.open.eq(True)
+            )
         await RequestEvent.insert(
             RequestEvent(
                 org=org_id,

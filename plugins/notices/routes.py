@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -18,6 +18,7 @@ from plugins.notices.hooks import PUBLISH
 from plugins.notices.tables import Notice
 from web.auth import current_actor, permission_required
 from web.forms import Form
+from web.params import Cursor
 from web.templating import render
 
 PAGE = 30
@@ -48,9 +49,7 @@ async def _page(org_id: int, before: int | None) -> tuple[list[dict[str, Any]], 
 
 
 @get("/")
-async def notice_list(
-    request: Request[Any, Any, Any], before: FromQuery[int | None] = None
-) -> Template:
+async def notice_list(request: Request[Any, Any, Any], before: Cursor = None) -> Template:
     actor = current_actor(request)
     rows, next_before = await _page(actor.org_id, before)
     pinned = [r for r in rows if r["pinned"]] if not before else []
@@ -135,9 +134,7 @@ class NoticeOut(msgspec.Struct):
 
 
 @get("/", summary="Notices of my organisation, newest first")
-async def api_notices(
-    request: Request[Any, Any, Any], before: FromQuery[int | None] = None
-) -> list[NoticeOut]:
+async def api_notices(request: Request[Any, Any, Any], before: Cursor = None) -> list[NoticeOut]:
     actor = current_actor(request)
     rows, _next = await _page(actor.org_id, before)
     return [NoticeOut(**r) for r in rows]

@@ -36,6 +36,7 @@ from plugins.repairs.reporting import file_report
 from web.auth import current_actor, visible_or_404
 from web.forms import Form
 from web.live import announce
+from web.params import BodyId, Cursor
 from web.routes.api import submit_key, unprocessable
 from web.routes.requests import read_common_fields
 
@@ -105,7 +106,7 @@ class ReportIn(msgspec.Struct):
     description: str = ""
     priority: str = "normal"
     asset_code: str = ""
-    room_id: int | None = None
+    room_id: BodyId | None = None
 
 
 class ReportOut(msgspec.Struct):
@@ -141,7 +142,7 @@ def _asset_out(row: dict[str, Any], place: str = "") -> AssetOut:
 async def api_assets(
     request: Request[Any, Any, Any],
     q: FromQuery[str] = "",
-    after: FromQuery[int | None] = None,
+    after: Cursor = None,
 ) -> AssetPage:
     """Pages of 30 by id; pass ``next_after`` as ``after`` for the next page. ``q`` finds
     a code or name containing it."""

@@ -7,7 +7,6 @@ the route handlers add the actor's rights on top.
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import secrets
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 from core.db import icontains, write_transaction
 from core.i18n import gettext as _
 from core.tables import Department, ServiceRequest
+from core.tabular import CsvError, csv_text, read_rows
 from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.tables import RepairAsset, RepairLocation, RepairRequestDetail
 
@@ -385,15 +385,14 @@ async def code_taken(org_id: int, code: str, except_id: int | None = None) -> bo
 
 
 async def export_csv(org_id: int) -> str:
-    """All assets as CSV (UTF-8 with BOM so that Excel opens the Chinese names right)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_FIELDS)
+    """All assets as CSV (UTF-8 with BOM so that Excel opens the Chinese names right;
+    cells that a spreadsheet would run as formulas are written as text)."""
+    lines: list[list[Any]] = []
     after = None
     while True:
         rows, after = await asset_page(org_id, after=after, limit=1000)
         for r in rows:
-            writer.writerow(
+            lines.append(
                 [
                     r["code"],
                     r["name"],
@@ -409,7 +408,7 @@ async def export_csv(org_id: int) -> str:
             )
         if after is None:
             break
-    return "\ufeff" + buffer.getvalue()
+    return csv_text(CSV_FIELDS, lines)
 
 
 @dataclass
@@ -417,6 +416,49 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def _unreadable(exc: CsvError) -> str:
+    return _(
+        "Line %(line)d cannot be read as CSV: a field is longer than 128 KB, or a "
+        "quotation mark is not closed."
+    ) % {"line": exc.line}
+
+
+def _check_row(
+    values: dict[str, str],
+    line: int,
+    locations: dict[str, int],
+    departments: dict[str, int],
+    seen: dict[str, int],
+    parsed: list[AssetInput],
+    result: ImportResult,
+) -> None:
+    """Check one import row; its errors go to ``result`` with the line number."""
+    if not any(v.strip() for v in values.values()):
+        return
+    data = check_asset(values)
+    location_code = values.get("location_code", "").strip()
+    if location_code:
+        data.location = locations.get(location_code)
+        if data.location is None:
+            data.errors["location_code"] = _("No location has the code %(code)s.") % {
+                "code": location_code
+            }
+    department = values.get("department", "").strip()
+    if department:
+        data.department = departments.get(department)
+        if data.department is None:
+            data.errors["department"] = _("No department is named %(name)s.") % {"name": department}
+    if data.code and data.code in seen:
+        data.errors["code"] = _("The code %(code)s is already on line %(line)d.") % {
+            "code": data.code,
+            "line": seen[data.code],
+        }
+    seen.setdefault(data.code, line)
+    for message in data.errors.values():
+        result.errors.append(_("Line %(line)d: %(error)s") % {"line": line, "error": message})
+    parsed.append(data)
 
 
 async def import_csv(org_id: int, raw: bytes) -> ImportResult:
@@ -432,8 +474,11 @@ async def import_csv(org_id: int, raw: bytes) -> ImportResult:
     except UnicodeDecodeError:
         result.errors.append(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and retry."))
         return result
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header, reader = read_rows(text)
+    except CsvError as exc:
+        result.errors.append(_unreadable(exc))
+        return result
     missing = [f for f in ("code", "name") if f not in header]
     if missing:
         result.errors.append(
@@ -455,38 +500,14 @@ async def import_csv(org_id: int, raw: bytes) -> ImportResult:
     }
     parsed: list[AssetInput] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if len(parsed) >= MAX_IMPORT_ROWS:
-            result.errors.append(_("At most %(n)d rows per import.") % {"n": MAX_IMPORT_ROWS})
-            break
-        values = {(k or "").strip(): (v or "") for k, v in row.items() if isinstance(v, str)}
-        if not any(v.strip() for v in values.values()):
-            continue
-        data = check_asset(values)
-        location_code = values.get("location_code", "").strip()
-        if location_code:
-            data.location = locations.get(location_code)
-            if data.location is None:
-                data.errors["location_code"] = _("No location has the code %(code)s.") % {
-                    "code": location_code
-                }
-        department = values.get("department", "").strip()
-        if department:
-            data.department = departments.get(department)
-            if data.department is None:
-                data.errors["department"] = _("No department is named %(name)s.") % {
-                    "name": department
-                }
-        if data.code and data.code in seen:
-            data.errors["code"] = _("The code %(code)s is already on line %(line)d.") % {
-                "code": data.code,
-                "line": seen[data.code],
-            }
-        seen.setdefault(data.code, line)
-        for message in data.errors.values():
-            result.errors.append(_("Line %(line)d: %(error)s") % {"line": line, "error": message})
-        parsed.append(data)
+    try:
+        for line, values in reader:
+            if len(parsed) >= MAX_IMPORT_ROWS:
+                result.errors.append(_("At most %(n)d rows per import.") % {"n": MAX_IMPORT_ROWS})
+                break
+            _check_row(values, line, locations, departments, seen, parsed, result)
+    except CsvError as exc:
+        result.errors.append(_unreadable(exc))
     if result.errors:
         return result
     if not parsed:

@@ -44,7 +44,7 @@ async def _page(
 
 @get("/desk/new")
 async def desk_report_form(request: Request[Any, Any, Any]) -> Template:
-    actor = staff_only(request)
+    actor = staff_only(request, REPAIRS.slug)
     params = request.query_params
     form = Form(
         {
@@ -60,7 +60,7 @@ async def desk_report_form(request: Request[Any, Any, Any]) -> Template:
 
 @post("/desk/new")
 async def desk_report(request: Request[Any, Any, Any]) -> Template | Redirect:
-    actor = staff_only(request)
+    actor = staff_only(request, REPAIRS.slug)
     form = await Form.read(request)
     form.data = dict(form.data)
     token = form.get("submit_token")
@@ -80,8 +80,8 @@ async def desk_report(request: Request[Any, Any, Any]) -> Template | Redirect:
         elif asset["location"]:
             location = await A.get_location(actor.org_id, asset["location"])
     else:
-        room = form.get("room")
-        location = await A.get_location(actor.org_id, int(room)) if room.isdigit() else None
+        room = form.id("room")
+        location = await A.get_location(actor.org_id, room) if room else None
         if location is None or location["kind"] != "room":
             form.error("room", _("Enter the asset's code or choose the room where the fault is."))
     if not form.ok or person is None:

@@ -95,7 +95,11 @@ async def open_reports(
     limit: int = 3,
 ) -> list[dict[str, Any]]:
     """Open requests about this asset (or, for a room, about the room itself) submitted
-    within the duplicate window, newest first. One query."""
+    within the duplicate window, newest first. One query.
+
+    ``guest`` marks a report sent from a sticker without signing in: a stranger may
+    follow those. Someone's own report (from the phone, the desk) is theirs: a stranger
+    with the sticker learns only that it was reported and how far it is."""
     where = RepairRequestDetail.org == org_id
     if asset_id is not None:
         where &= RepairRequestDetail.asset == asset_id
@@ -103,18 +107,25 @@ async def open_reports(
         where &= (RepairRequestDetail.location == location_id) & RepairRequestDetail.asset.is_null()
     where &= RepairRequestDetail.request.status.is_in(list(OPEN))
     where &= RepairRequestDetail.request.submitted_at >= now - DUPLICATE_WINDOW
-    return await (
+    rows = await (
         RepairRequestDetail.select(
             RepairRequestDetail.request.as_alias("id"),
             RepairRequestDetail.request.number.as_alias("number"),
             RepairRequestDetail.request.title.as_alias("title"),
             RepairRequestDetail.request.status.as_alias("status"),
             RepairRequestDetail.request.submitted_at.as_alias("submitted_at"),
+            RepairRequestDetail.request.channel.as_alias("channel"),
+            RepairRequestDetail.request.requester.is_active.as_alias("by_user"),
         )
         .where(where)
         .order_by(RepairRequestDetail.request, ascending=False)
         .limit(limit)
     )
+    for row in rows:
+        # A sticker report's requester is the organisation's inactive sticker account.
+        row["guest"] = row.pop("channel") == "qr" and not row.pop("by_user")
+        row.pop("by_user", None)
+    return rows
 
 
 async def add_follow(

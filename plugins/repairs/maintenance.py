@@ -37,7 +37,7 @@ from typing import Any
 from babel.dates import format_skeleton
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -59,6 +59,7 @@ from plugins.repairs.reporting import place_of
 from plugins.repairs.tables import RepairAsset, RepairRequestDetail, RepairSchedule
 from web.auth import current_actor
 from web.forms import Form
+from web.params import Cursor
 from web.templating import render
 
 log = logging.getLogger("houqin.repairs.maintenance")
@@ -534,9 +535,7 @@ async def desk_page(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/admin/schedules", guards=can_manage)
-async def schedules_page(
-    request: Request[Any, Any, Any], after: FromQuery[int | None] = None
-) -> Template:
+async def schedules_page(request: Request[Any, Any, Any], after: Cursor = None) -> Template:
     actor = current_actor(request)
     rows, next_after = await schedule_page(actor.org_id, after)
     return await render(
@@ -608,11 +607,8 @@ async def schedule_edit(request: Request[Any, Any, Any], schedule_id: FromPath[i
 
 
 def _whole(form: Form, name: str, low: int, high: int, message: str) -> int:
-    value = form.get(name)
-    if not value.isdigit() or not low <= int(value) <= high:
-        form.error(name, message)
-        return low
-    return int(value)
+    value = form.integer(name, low, high, message)
+    return low if value is None else value
 
 
 async def _read_schedule(

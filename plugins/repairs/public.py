@@ -18,6 +18,7 @@ import secrets
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
@@ -33,9 +34,9 @@ from core.lifecycle.states import stepper
 from core.tables import RequestEvent
 from plugins.repairs import assets as A
 from plugins.repairs import guests as G
-from plugins.repairs.hooks import REPAIRS, SLUG
+from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.reporting import file_report
-from web.auth import org_enables
+from web.auth import RESOLVE_ORG, public_found
 from web.errors import Refused
 from web.forms import Form
 from web.live import announce, event_stream
@@ -54,10 +55,12 @@ def _guest_name() -> str:
     return _("Sticker report (not signed in)")
 
 
-async def _sticker(request: Request[Any, Any, Any], what: str, token: str) -> dict[str, Any]:
-    """What the sticker names (``asset`` or ``room``, with the org), or 404 for everyone."""
+async def sticker_named(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
+    """What the sticker in the URL names (``asset`` or ``room``, with the org), or None.
+    Core checks the organisation has repairs on (``opt["resolve_org"]``)."""
+    what, token = connection.path_params["what"], connection.path_params["token"]
     if what not in STICKERS:
-        raise NotFoundException()
+        return None
     if what == "a":
         asset = await G.asset_for_sticker(token)
         room = None
@@ -67,8 +70,8 @@ async def _sticker(request: Request[Any, Any, Any], what: str, token: str) -> di
     else:
         room = await G.room_for_sticker(token)
         found = {"asset": None, "room": room, "org": room["org"] if room else None}
-    if found["org"] is None or not await org_enables(request, found["org"], SLUG):
-        raise NotFoundException()
+    if found["org"] is None:
+        return None
     source = found["asset"] or found["room"]
     found["org_name"] = source["org_name"]
     found["what"], found["token"] = what, token
@@ -131,11 +134,14 @@ async def _sticker_page(
     )
 
 
-@get("/{what:str}/{token:str}")
+STICKER = {RESOLVE_ORG: sticker_named}
+
+
+@get("/{what:str}/{token:str}", opt=STICKER)
 async def sticker_page(
     request: Request[Any, Any, Any], what: FromPath[str], token: FromPath[str]
 ) -> Template | Redirect:
-    found = await _sticker(request, what, token)
+    found = public_found(request)
     if _member(request, found["org"]) and found["asset"]:
         return Redirect(f"/s/repairs/new?asset={token}", status_code=303)
     form = Form(
@@ -160,11 +166,11 @@ def _read_person(form: Form) -> tuple[str, str]:
     return name, phone
 
 
-@post("/{what:str}/{token:str}", opt=UPLOADS, middleware=[rate_limited])
+@post("/{what:str}/{token:str}", opt={**STICKER, **UPLOADS}, middleware=[rate_limited])
 async def sticker_report(
     request: Request[Any, Any, Any], what: FromPath[str], token: FromPath[str]
 ) -> Template | Redirect:
-    found = await _sticker(request, what, token)
+    found = public_found(request)
     form = await Form.read(request)
     submit_token = form.get("submit_token")
     if not submit_token or len(submit_token) > 64:
@@ -218,12 +224,12 @@ async def sticker_report(
     return Redirect(f"/p/repairs/f/{follow_token}?new=1", status_code=303)
 
 
-@post("/{what:str}/{token:str}/join", middleware=[rate_limited])
+@post("/{what:str}/{token:str}/join", opt=STICKER, middleware=[rate_limited])
 async def sticker_join(
     request: Request[Any, Any, Any], what: FromPath[str], token: FromPath[str]
 ) -> Template | Redirect:
     """Follow an open report of the same fault instead of opening a second one."""
-    found = await _sticker(request, what, token)
+    found = public_found(request)
     form = await Form.read(request)
     member = _member(request, found["org"])
     if member is not None:
@@ -235,9 +241,9 @@ async def sticker_join(
     open_now = await G.open_reports(
         found["org"], asset_id=where, location_id=None if where else found["room"]["id"], now=now()
     )
-    target = next((r for r in open_now if r["number"] == number), None)
+    target = next((r for r in open_now if r["number"] == number and r["guest"]), None)
     if target is None:
-        form.error("number", _("That report is closed now. Report the fault again below."))
+        form.error("number", _("That report cannot be followed now. Report the fault below."))
     if not form.ok:
         return await _sticker_page(request, found, form, status=422)
     follow_token = await G.add_follow(found["org"], target["id"], name, phone, reporter=False)
@@ -255,12 +261,21 @@ async def sticker_join(
 # ---------------------------------------------------------------- follow page
 
 
-async def _follow(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    follow = await G.follow_of(token)
+async def followed(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
+    """The follow link in the URL and its request (``{"org", "follow", "row"}``), or None."""
+    follow = await G.follow_of(connection.path_params["token"])
     row = await G.followed_request(follow["org"], follow["request"]) if follow else None
     if follow is None or row is None:
-        raise NotFoundException()
-    return follow, row
+        return None
+    return {"org": follow["org"], "follow": follow, "row": row}
+
+
+FOLLOW = {RESOLVE_ORG: followed}
+
+
+def _follow(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    found = public_found(request)
+    return found["follow"], found["row"]
 
 
 async def _public_timeline(org_id: int, request_id: int) -> list[dict[str, Any]]:
@@ -284,11 +299,9 @@ async def _public_timeline(org_id: int, request_id: int) -> list[dict[str, Any]]
     )
 
 
-@get("/f/{token:str}")
+@get("/f/{token:str}", opt=FOLLOW)
 async def follow_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    follow, row = await _follow(token)
-    if not await org_enables(request, follow["org"], SLUG):
-        raise NotFoundException()
+    follow, row = _follow(request)
     return await render(
         request,
         "repairs/public_follow.html",
@@ -310,15 +323,15 @@ async def follow_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
     )
 
 
-@get("/f/{token:str}/live")
+@get("/f/{token:str}/live", opt=FOLLOW)
 async def follow_live(request: Request[Any, Any, Any], token: FromPath[str]) -> ServerSentEvent:
-    follow, row = await _follow(token)
+    follow, row = _follow(request)
     return event_stream(request, follow["org"], row["number"])
 
 
-@post("/f/{token:str}/rate", middleware=[rate_limited])
+@post("/f/{token:str}/rate", opt=FOLLOW, middleware=[rate_limited])
 async def follow_rate(request: Request[Any, Any, Any], token: FromPath[str]) -> Redirect:
-    follow, row = await _follow(token)
+    follow, row = _follow(request)
     if not follow["reporter"]:
         raise Refused(_("Only the person who reported the fault can rate the repair."), 403)
     form = await Form.read(request)

@@ -29,6 +29,7 @@ from plugins.repairs.tables import RepairAsset, RepairLocation
 from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
+from web.params import Cursor
 from web.routes.requests import priority_label, read_common_fields, show_submitted
 from web.templating import render
 from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
@@ -108,13 +109,10 @@ async def report_create(request: Request[Any, Any, Any]) -> Template | Redirect:
     title, description, _location, priority = read_common_fields(form)
     location = None
     if asset is None:
-        room = form.get("room")
-        if not room.isdigit():
+        room = form.id("room")
+        location = await A.get_location(actor.org_id, room) if room else None
+        if location is None:
             form.error("room", _("Choose the room where the fault is."))
-        else:
-            location = await A.get_location(actor.org_id, int(room))
-            if location is None:
-                form.error("room", _("Choose the room where the fault is."))
     elif asset["location"]:
         location = await A.get_location(actor.org_id, asset["location"])
     if not form.ok:
@@ -238,11 +236,8 @@ async def location_create(request: Request[Any, Any, Any]) -> Template | Redirec
         form.error("kind", _("Choose building, floor or room."))
     parent_id = None
     if form.get("parent"):
-        parent = (
-            await A.get_location(actor.org_id, int(form.get("parent")))
-            if form.get("parent").isdigit()
-            else None
-        )
+        parent_choice = form.id("parent")
+        parent = await A.get_location(actor.org_id, parent_choice) if parent_choice else None
         if parent is None or parent["kind"] == "room":
             form.error("parent", _("Choose a building or floor that exists."))
         else:
@@ -290,7 +285,7 @@ async def location_rename(
 
 @get("/admin/assets", guards=can_manage)
 async def assets_page(
-    request: Request[Any, Any, Any], q: FromQuery[str] = "", after: FromQuery[int | None] = None
+    request: Request[Any, Any, Any], q: FromQuery[str] = "", after: Cursor = None
 ) -> Template:
     actor = current_actor(request)
     q = q.strip()[:50]
@@ -354,15 +349,15 @@ async def asset_edit(request: Request[Any, Any, Any], asset_id: FromPath[int]) -
 async def _read_asset(actor: Actor, form: Form, asset_id: int | None) -> A.AssetInput:
     data = A.check_asset({k: form.get(k) for k in A.CSV_FIELDS})
     for name in ("location", "department"):
-        value = form.get(name)
-        if not value:
+        if not form.get(name):
             continue
+        value = form.id(name)
         table = RepairLocation if name == "location" else Department
-        found = value.isdigit() and await table.exists().where(
-            (table.org == actor.org_id) & (table.id == int(value))
+        found = value is not None and await table.exists().where(
+            (table.org == actor.org_id) & (table.id == value)
         )
         if found:
-            setattr(data, name, int(value))
+            setattr(data, name, value)
         else:
             data.errors[name] = _("Choose one from the list.")
     if data.code and "code" not in data.errors:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from litestar import Request, get, post
@@ -316,14 +316,6 @@ class ItemInput:
         return (self.quantity * self.unit_cost).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.replace(",", "").replace("，", "").replace("¥", "").strip())
-    except InvalidOperation:
-        return None
-    return value.quantize(CENT, rounding=ROUND_HALF_UP) if value.is_finite() else None
-
-
 def read_item(form: Form) -> ItemInput | None:
     """A part or a labour entry from the form; errors land under their fields."""
     kind = form.get("kind")
@@ -336,26 +328,29 @@ def read_item(form: Form) -> ItemInput | None:
             200,
             _("At most 200 characters."),
         )
-        quantity = _decimal(form.get("quantity") or "1")
-        if quantity is None or not Decimal("0") < quantity <= MAX_QUANTITY:
-            form.error("quantity", _("Enter a quantity above 0 and at most 9999."))
-        unit_cost = None
-        if form.get("unit_cost"):
-            unit_cost = _decimal(form.get("unit_cost"))
-            if unit_cost is None or not Decimal("0") <= unit_cost <= MAX_UNIT_COST:
-                form.error(
-                    "unit_cost", _("Enter a unit cost from 0 to 1,000,000, or leave it empty.")
-                )
+        quantity = form.decimal(
+            "quantity",
+            CENT,
+            MAX_QUANTITY,
+            _("Enter a quantity above 0 and at most 9999."),
+            required=False,
+        )
+        unit_cost = form.decimal(
+            "unit_cost",
+            Decimal("0"),
+            MAX_UNIT_COST,
+            _("Enter a unit cost from 0 to 1,000,000, or leave it empty."),
+            required=False,
+        )
         if not form.ok:
             return None
         return ItemInput("part", description, quantity or Decimal("1"), unit_cost)
     description = form.get("description")
     if len(description) > 200:
         form.error("description", _("At most 200 characters."))
-    text = form.get("minutes")
-    minutes = int(text) if text.isdigit() and len(text) <= 5 else 0
-    if not 1 <= minutes <= MAX_MINUTES:
-        form.error("minutes", _("Enter the minutes worked, from 1 to 1440."))
+    minutes = form.integer(
+        "minutes", 1, MAX_MINUTES, _("Enter the minutes worked, from 1 to 1440.")
+    )
     if not form.ok:
         return None
     return ItemInput("labour", description, minutes=minutes)
@@ -483,7 +478,6 @@ async def waiting_for_parts(request: Request[Any, Any, Any], number: FromPath[st
     actor = current_actor(request)
     row = await _assigned_row(actor, number)
     form = await Form.read(request)
-    version = form.get("version")
     which = form.get("note")[:500]
     note = _("Waiting for parts") + (f": {which}" if which else "")
     try:
@@ -493,7 +487,7 @@ async def waiting_for_parts(request: Request[Any, Any, Any], number: FromPath[st
             row["id"],
             Action.HOLD,
             message=note,
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=form.version(),
             data={"reason": "parts"},
             changes=_first_response(row, now()),
         )
@@ -584,7 +578,6 @@ async def done_with_photo(
         return await _done_page(
             request, row, form, 422, files_lost=bool(file_parts(form.data, "photos"))
         )
-    version = form.get("version")
     try:
         files = await read_uploads(
             request,
@@ -602,7 +595,7 @@ async def done_with_photo(
             storage_of(request),
             limits_of(request),
             note,
-            int(version) if version.isdigit() else None,
+            form.version(),
         )
     except UploadRefused as exc:
         form.error("photos", exc.message())

@@ -38,6 +38,14 @@ async def _setup(app):
     return org, team, made
 
 
+async def versions(made) -> dict[str, str]:
+    """The hidden ``version-<number>`` fields the queue page sends with its check boxes."""
+    rows = await ServiceRequest.select(ServiceRequest.number, ServiceRequest.version).where(
+        ServiceRequest.id.is_in([m.id for m in made])
+    )
+    return {f"version-{r['number']}": str(r["version"]) for r in rows}
+
+
 async def test_queue_sorted_by_due_and_bulk_assign(client: AsyncTestClient, app) -> None:
     org, team, made = await _setup(app)
     await login(client, org.logins["dispatcher"])
@@ -52,6 +60,7 @@ async def test_queue_sorted_by_due_and_bulk_assign(client: AsyncTestClient, app)
             "team": str(team.id),
             "agent": str(org.users["agent"]),
             "numbers": [made[0].number, made[1].number],
+            **await versions(made),
         },
     )
     assert response.status_code == 303

@@ -32,6 +32,7 @@ from core.identity.service import (
 from core.tables import AuditEntry, Department, Organisation, RoleGrant, User
 from web.auth import current_actor, permission_required
 from web.forms import Form
+from web.params import Cursor, Offset
 from web.templating import render
 
 PAGE = 50
@@ -58,7 +59,7 @@ async def admin_home(request: Request[Any, Any, Any]) -> Template:
 
 @get("/users", guards=admin_only)
 async def users_list(
-    request: Request[Any, Any, Any], q: FromQuery[str] = "", after: FromQuery[int] = 0
+    request: Request[Any, Any, Any], q: FromQuery[str] = "", after: Offset = 0
 ) -> Template:
     actor = current_actor(request)
     where = (User.org == actor.org_id) & (User.id > after)
@@ -161,15 +162,15 @@ async def _validate_user(
         "display_name", _("Enter the person's name."), 200, _("At most 200 characters.")
     )
     values["email"], values["phone"] = form.email(), form.phone()
-    dept = form.get("department")
+    dept = form.id("department")
     values["department"] = None
-    if dept:
-        if not dept.isdigit() or not await Department.exists().where(
-            (Department.id == int(dept)) & (Department.org == org_id)
+    if form.get("department"):
+        if dept is None or not await Department.exists().where(
+            (Department.id == dept) & (Department.org == org_id)
         ):
             form.error("department", _("Choose a department from the list."))
         else:
-            values["department"] = int(dept)
+            values["department"] = dept
     password = str(form.data.get("password", ""))
     if new or password:
         if len(password) < MIN_LENGTH:
@@ -378,17 +379,17 @@ async def _validate_department(
             "name", _("Enter the department's name."), 200, _("At most 200 characters.")
         )
     }
-    parent = form.get("parent")
+    parent = form.id("parent")
     values["parent"] = None
-    if parent:
-        if not parent.isdigit():
+    if form.get("parent"):
+        if parent is None:
             form.error("parent", _("Choose a department from the list."))
         else:
             chain = await Department.select(Department.id, Department.parent).where(
                 Department.org == org_id
             )
             parents = {r["id"]: r["parent"] for r in chain}
-            node: int | None = int(parent)
+            node: int | None = parent
             if node not in parents:
                 form.error("parent", _("Choose a department from the list."))
             else:
@@ -402,7 +403,7 @@ async def _validate_department(
                         break
                     seen.add(node)
                     node = parents.get(node)
-                values["parent"] = int(parent)
+                values["parent"] = parent
     head = normalise_login(form.get("head_login"))
     values["head_user_id"] = None
     if head:
@@ -503,8 +504,10 @@ async def organisation_update(request: Request[Any, Any, Any]) -> Template | Red
         form.error("default_locale", _("Choose one of the listed languages."))
     time_zone = form.get("time_zone")
     try:
+        if len(time_zone) > 64:  # the longest IANA name has 32 characters
+            raise ValueError(time_zone)
         ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         form.error("time_zone", _("Enter a time zone such as Asia/Shanghai."))
     colour = form.get("brand_colour")
     if not HEX_COLOUR.match(colour):
@@ -563,9 +566,7 @@ def _action_label(request: Request[Any, Any, Any], action: str) -> str:
 
 
 @get("/audit", guards=[permission_required(AUDIT_VIEW)])
-async def audit_log(
-    request: Request[Any, Any, Any], before: FromQuery[int | None] = None
-) -> Template:
+async def audit_log(request: Request[Any, Any, Any], before: Cursor = None) -> Template:
     actor = current_actor(request)
     where = AuditEntry.org == actor.org_id
     if before:

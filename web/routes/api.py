@@ -22,6 +22,7 @@ from web.auth import current_actor, visible_or_404
 from web.errors import Refused
 from web.forms import Form
 from web.live import announce
+from web.params import BodyId, Cursor
 from web.routes.requests import cancel_or_refuse, read_new_request
 
 
@@ -106,7 +107,7 @@ class RequestOut(msgspec.Struct):
 
 class CancelIn(msgspec.Struct):
     reason: str = ""
-    version: int | None = None
+    version: BodyId | None = None
 
 
 def unprocessable(form: Form) -> Response[dict[str, Any]]:
@@ -173,7 +174,7 @@ async def api_my_requests(
     request: Request[Any, Any, Any],
     show: FromQuery[str] = "open",
     q: FromQuery[str] = "",
-    before: FromQuery[int | None] = None,
+    before: Cursor = None,
 ) -> list[RequestSummary]:
     actor = current_actor(request)
     rows, _next = await inbox.my_requests(actor, show if show in inbox.SHOW else "open", q, before)

@@ -33,6 +33,7 @@ from web.auth import current_actor, permission_required
 from web.errors import Refused
 from web.forms import Form
 from web.live import announce
+from web.params import Cursor
 from web.routes.approvals import step_label
 from web.templating import render
 
@@ -41,9 +42,7 @@ LIST_URL = "/admin/approval-steps"
 
 
 @get(LIST_URL, guards=admin_only)
-async def steps_list(
-    request: Request[Any, Any, Any], after: FromQuery[int | None] = None
-) -> Template:
+async def steps_list(request: Request[Any, Any, Any], after: Cursor = None) -> Template:
     actor = current_actor(request)
     rows, next_after = await open_steps(actor.org_id, after)
     return await render(
@@ -74,10 +73,10 @@ async def _step_page(
     # Neither the requester nor someone who already holds the step is worth offering.
     holding = [a["id"] for a in step["approvers"]]
     people = await find_people(actor.org_id, q, exclude=[step["requester"], *holding])
-    chosen = form.get("user")
-    if chosen.isdigit() and all(p["id"] != int(chosen) for p in people):
+    chosen = form.id("user")
+    if chosen is not None and all(p["id"] != chosen for p in people):
         # A form sent back with an error keeps the person already picked on screen.
-        people = await find_people(actor.org_id, "", include=int(chosen)) + people
+        people = await find_people(actor.org_id, "", include=chosen) + people
     return await render(
         request,
         "admin/approval_step.html",
@@ -123,8 +122,8 @@ async def step_reassign(
     form = await Form.read(request)
     if step["status"] != "pending":
         raise Refused(_("This approval step has already been decided."), HTTP_409_CONFLICT)
-    chosen = form.get("user")
-    if not chosen.isdigit():
+    chosen = form.id("user")
+    if chosen is None:
         form.error("user", _("Search for a person and choose them."))
     reason = form.get("reason")
     if not reason:
@@ -133,7 +132,7 @@ async def step_reassign(
         form.error("reason", _("At most 500 characters."))
     if form.ok:
         try:
-            done = await reassign_step(actor, step_id, int(chosen), reason)
+            done = await reassign_step(actor, step_id, chosen, reason)
         except LookupError as exc:
             raise NotFoundException() from exc
         except StepNotPending as exc:

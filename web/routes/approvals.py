@@ -5,7 +5,7 @@ delegation while away, and the post-audit queue of filed (备案) requests on th
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from litestar import Request, get, post
@@ -39,7 +39,8 @@ from core.lifecycle.routing import (
     rule_from_row,
     step_to_dict,
 )
-from core.tables import ApprovalRule, Delegation, Department, PostAudit, User
+from core.lifecycle.states import IllegalTransition
+from core.tables import ApprovalRule, ApprovalTask, Delegation, Department, PostAudit, User
 from web.auth import current_actor, permission_required
 from web.errors import Refused
 from web.forms import Form
@@ -48,6 +49,8 @@ from web.templating import render
 
 admin_only = [permission_required(ADMIN)]
 MAX_STEPS = 4
+MAX_LEVELS_UP = 10  # a department head this many levels above the requester's department
+MAX_AMOUNT = Decimal("999999999999")  # below the 14-digit amount column
 
 
 # -- my approvals ----------------------------------------------------------------------
@@ -82,7 +85,18 @@ async def decide_approval(
         )
     try:
         _status, number = await decide_step(actor, step_id, decision == "approve", comment)
+    except IllegalTransition as exc:  # the request was withdrawn meanwhile
+        raise Refused(
+            _("This approval has already been decided, or it is not yours."), HTTP_409_CONFLICT
+        ) from exc
     except NotYourStep as exc:
+        asked = await ApprovalTask.exists().where(
+            (ApprovalTask.org == actor.org_id)
+            & (ApprovalTask.step == step_id)
+            & (ApprovalTask.user == actor.user_id)
+        )
+        if not asked:  # never this person's to decide: it does not exist for them
+            raise NotFoundException() from exc
         raise Refused(
             _("This approval has already been decided, or it is not yours."), HTTP_409_CONFLICT
         ) from exc
@@ -289,17 +303,13 @@ async def rules_page(request: Request[Any, Any, Any]) -> Template:
 
 def parse_amount(form: Form, name: str) -> Decimal | None:
     """An optional amount in ¥ (two decimals); a bad one is a field error."""
-    value = form.get(name).replace(",", "")
-    if not value:
-        return None
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount < 0 or amount > Decimal("999999999999"):
-        form.error(name, _("Enter an amount such as 5000 or 199.50."))
-        return None
-    return amount.quantize(Decimal("0.01"))
+    return form.decimal(
+        name,
+        Decimal(0),
+        MAX_AMOUNT,
+        _("Enter an amount such as 5000 or 199.50."),
+        required=False,
+    )
 
 
 async def _read_rule(request: Request[Any, Any, Any], form: Form, org_id: int) -> dict[str, Any]:
@@ -309,8 +319,16 @@ async def _read_rule(request: Request[Any, Any, Any], form: Form, org_id: int) -
             "name", _("Name the rule, e.g. “Small purchases”."), 200, _("At most 200 characters.")
         ),
     }
-    position = form.get("position") or "100"
-    values["position"] = int(position) if position.isdigit() and int(position) < 100000 else 100
+    values["position"] = (
+        form.integer(
+            "position",
+            0,
+            99999,
+            _("Enter a whole number from 0 to 99999: lower numbers are tried first."),
+            required=False,
+        )
+        or 100
+    )
     service = form.get("service") or "*"
     if service != "*" and services.get(service) is None:
         form.error("service", _("Choose a service from the list."))
@@ -334,7 +352,7 @@ async def _read_rule(request: Request[Any, Any, Any], form: Form, org_id: int) -
     ):
         form.error("max_amount", _("The upper amount must not be below the lower amount."))
     parents = await department_parents(org_id)
-    departments = [int(d) for d in form.getall("departments") if d.isdigit() and int(d) in parents]
+    departments = [d for d in form.ids("departments") if d in parents]
     values["departments"] = departments
     values["requester_roles"] = [r for r in form.getall("requester_roles") if r in ROLES]
     mode = form.get("mode")
@@ -354,22 +372,30 @@ async def _read_rule(request: Request[Any, Any, Any], form: Form, org_id: int) -
             if kind == "role" and role not in ROLES:
                 form.error("steps", _("A role step needs a role."))
                 continue
-            levels = form.get(f"step{i}_levels") or "0"
+            levels = form.integer(
+                f"step{i}_levels",
+                0,
+                MAX_LEVELS_UP,
+                _("Levels up: a whole number from 0 to %(n)d.") % {"n": MAX_LEVELS_UP},
+                required=False,
+            )
+            if f"step{i}_levels" in form.errors:
+                form.error("steps", form.errors[f"step{i}_levels"])
+                continue
             steps.append(
                 Step(
                     kind=kind,
                     role=role if kind == "role" else None,
-                    levels_up=int(levels) if kind == "department_head" and levels.isdigit() else 0,
+                    levels_up=(levels or 0) if kind == "department_head" else 0,
                 )
             )
         if not steps and "steps" not in form.errors:
             form.error("steps", _("An approval chain needs at least one step."))
     values["steps"] = [step_to_dict(s) for s in steps]
-    percent = form.get("sample_percent") or "0"
-    if not percent.isdigit() or int(percent) > 100:
-        form.error("sample_percent", _("Enter a share between 0 and 100."))
-        percent = "0"
-    values["sample_percent"] = int(percent) if mode == "filing" else 0
+    percent = form.integer(
+        "sample_percent", 0, 100, _("Enter a share between 0 and 100."), required=False
+    )
+    values["sample_percent"] = (percent or 0) if mode == "filing" else 0
     values["active"] = form.get("active") == "on"
     return values
 
@@ -528,8 +554,7 @@ async def rule_test(request: Request[Any, Any, Any]) -> Template:
     typed = _typed_facts(form)
     if not form.ok:
         return await _rules_page(request, {"form": form}, 422)
-    department = form.get("department")
-    department_id = int(department) if department.isdigit() else requester["department"]
+    department_id = form.id("department") or requester["department"]
     subject = ApprovalSubject(
         org_id=actor.org_id,
         request_id=None,
@@ -591,6 +616,10 @@ async def post_audit_decide(
     request: Request[Any, Any, Any], audit_id: FromPath[int]
 ) -> Template | Redirect:
     actor = current_actor(request)
+    if not await PostAudit.exists().where(
+        (PostAudit.id == audit_id) & (PostAudit.org == actor.org_id)
+    ):
+        raise NotFoundException()
     form = await Form.read(request)
     outcome = form.get("outcome")
     note = form.get("note")[:2000]

@@ -21,6 +21,8 @@ from core.tables import ServiceRequest, Team, TeamMember
 from web.auth import current_actor
 from web.forms import Form
 from web.live import announce
+from web.params import Offset, OptionalId
+from web.routes.work import ASSIGNABLE, dispatch_scope, dispatches
 from web.templating import render
 
 PAGE = 50
@@ -28,16 +30,16 @@ MAX_OFFSET = 1000
 SHOW = ("open", "waiting", "assigned", "in_progress", "on_hold", "done")
 
 
-async def _teams_for(actor: Actor) -> list[dict[str, Any]]:
-    """Teams the actor may work the queue of: all for admins and dispatchers, the
-    services they administer, or the teams they are a member of."""
+async def _teams_for(request: Request[Any, Any, Any], actor: Actor) -> list[dict[str, Any]]:
+    """Teams the actor may read the queue of: every team for admins and dispatchers,
+    those of the services they administer, and the teams they are a member of."""
     where = (Team.org == actor.org_id) & Team.active.eq(True)
-    if not (actor.is_org_admin or actor.has_role("dispatcher")):
-        services = actor.administered_services
+    scope = dispatch_scope(request, actor)
+    if scope is not None:
         member_of = TeamMember.select(TeamMember.team).where(
             (TeamMember.org == actor.org_id) & (TeamMember.user == actor.user_id)
         )
-        where &= Team.id.is_in(member_of) | Team.service.is_in(services or [""])
+        where &= Team.id.is_in(member_of) | Team.service.is_in(sorted(scope) or [""])
     return await Team.select(Team.id, Team.name, Team.service).where(where).order_by(Team.id)
 
 
@@ -54,12 +56,12 @@ def _status_filter(show: str) -> list[str]:
 @get("/desk/queue")
 async def queue(
     request: Request[Any, Any, Any],
-    team: FromQuery[int | None] = None,
+    team: OptionalId = None,
     show: FromQuery[str] = "open",
-    offset: FromQuery[int] = 0,
+    offset: Offset = 0,
 ) -> Template:
     actor = current_actor(request)
-    teams = await _teams_for(actor)
+    teams = await _teams_for(request, actor)
     if not teams:
         raise PermissionDeniedException()
     chosen = next((t for t in teams if t["id"] == team), teams[0])
@@ -75,6 +77,7 @@ async def queue(
             ServiceRequest.resolution_due_at,
             ServiceRequest.resolved_at,
             ServiceRequest.updated_at,
+            ServiceRequest.version,
             ServiceRequest.assignee.display_name.as_alias("assignee_name"),
         )
         .where(
@@ -133,32 +136,54 @@ async def _render_queue(
 
 @post("/desk/queue/assign")
 async def bulk_assign(request: Request[Any, Any, Any]) -> Redirect:
+    """Give the checked requests to an agent of the team. Reading a team's queue is open
+    to its members; assigning from it needs the dispatch of the team's service. Each
+    request is assigned at the version the page showed, and only while no work has
+    started on it (started work changes hands by a hand-over, with a reason)."""
     actor = current_actor(request)
-    teams = {t["id"]: t for t in await _teams_for(actor)}
     form = await Form.read(request)
-    team_id = int(form.get("team")) if form.get("team").isdigit() else 0
-    back = f"/desk/queue?team={team_id}"
-    if team_id not in teams:
+    team_id = form.id("team")
+    team = (
+        await Team.select(Team.id, Team.service)
+        .where((Team.org == actor.org_id) & (Team.id == team_id) & Team.active.eq(True))
+        .first()
+        if team_id
+        else None
+    )
+    if team is None or not dispatches(request, actor, team["service"]):
         raise PermissionDeniedException()
-    agent = form.get("agent")
-    member = agent.isdigit() and await TeamMember.exists().where(
-        (TeamMember.org == actor.org_id)
-        & (TeamMember.team == team_id)
-        & (TeamMember.user == int(agent))
+    back = f"/desk/queue?team={team_id}"
+    agent = form.id("agent")
+    member = agent is not None and await TeamMember.exists().where(
+        (TeamMember.org == actor.org_id) & (TeamMember.team == team_id) & (TeamMember.user == agent)
     )
     numbers = form.getall("numbers")[:PAGE]
     if not member or not numbers:
         flash(request, category="error", message=_("Choose requests and an agent of this team."))
         return Redirect(back, status_code=303)
-    rows = await ServiceRequest.select(ServiceRequest.id, ServiceRequest.number).where(
+    rows = await ServiceRequest.select(
+        ServiceRequest.id, ServiceRequest.number, ServiceRequest.status
+    ).where(
         (ServiceRequest.org == actor.org_id)
         & (ServiceRequest.team_id == team_id)
         & ServiceRequest.number.is_in(numbers)
     )
     done, failed = 0, 0
     for row in rows:
+        version = form.version(f"version-{row['number']}")
+        if row["status"] not in ASSIGNABLE or version is None:
+            failed += 1
+            continue
         try:
-            await assign(actor, actor.org_id, row["id"], int(agent), team_id, "dispatcher")
+            await assign(
+                actor,
+                actor.org_id,
+                row["id"],
+                agent,
+                team_id,
+                "dispatcher",
+                expected_version=version,
+            )
         except (IllegalTransition, Conflict):
             failed += 1
             continue
@@ -166,7 +191,10 @@ async def bulk_assign(request: Request[Any, Any, Any]) -> Redirect:
         done += 1
     message = _("Assigned %(n)d request(s).") % {"n": done}
     if failed:
-        message += " " + _("%(n)d could not be assigned: they changed meanwhile.") % {"n": failed}
+        message += " " + _(
+            "%(n)d could not be assigned: they changed meanwhile, or work on them has "
+            "started (hand those over from their page)."
+        ) % {"n": failed}
     flash(request, category="success" if not failed else "error", message=message)
     return Redirect(back, status_code=303)
 

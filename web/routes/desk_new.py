@@ -25,33 +25,39 @@ from web.auth import current_actor
 from web.errors import Refused
 from web.forms import Form
 from web.routes.requests import priority_label, read_new_request, show_submitted
-from web.routes.work import may_dispatch
+from web.routes.work import dispatches, may_dispatch
 from web.templating import render
 
 URL = "/desk/new"
 
 
-def staff_only(request: Request[Any, Any, Any]) -> Actor:
-    """The actor, if they may enter requests for others (dispatchers, admins); else 403."""
+def staff_only(request: Request[Any, Any, Any], service: str | None = None) -> Actor:
+    """The actor, if they may enter requests for others (of ``service``, or of any
+    service they dispatch: dispatchers, org admins, the service's admins); else 403."""
     actor = current_actor(request)
-    if not may_dispatch(actor):
+    if not (dispatches(request, actor, service) if service else may_dispatch(request, actor)):
         raise PermissionDeniedException()
     return actor
 
 
 def _services(request: Request[Any, Any, Any], actor: Actor) -> list[Any]:
-    return request.app.state.services.enabled(actor.enabled_plugins)
+    """The services the actor may enter requests of: enabled, and dispatched by them."""
+    return [
+        s
+        for s in request.app.state.services.enabled(actor.enabled_plugins)
+        if dispatches(request, actor, s.slug)
+    ]
 
 
 async def chosen_person(actor: Actor, form: Form) -> dict[str, Any] | None:
     """The active member of the actor's organisation picked in the form (``user``), or
     None with the form's error set."""
-    chosen = form.get("user")
+    chosen = form.id("user")
     person = None
-    if chosen.isdigit():
+    if chosen is not None:
         person = await (
             User.select(User.id, User.display_name, User.department)
-            .where((User.org == actor.org_id) & (User.id == int(chosen)) & User.is_active.eq(True))
+            .where((User.org == actor.org_id) & (User.id == chosen) & User.is_active.eq(True))
             .first()
         )
     if person is None:
@@ -77,10 +83,10 @@ async def desk_page(
     service = next((s for s in services if s.slug == wanted), services[0])
     q = form.get("q")
     people = await find_people(actor.org_id, q)
-    chosen = form.get("user")
-    if chosen.isdigit() and all(p["id"] != int(chosen) for p in people):
+    chosen = form.id("user")
+    if chosen is not None and all(p["id"] != chosen for p in people):
         # Sent back with an error: the person already picked stays on screen.
-        people = await find_people(actor.org_id, "", include=int(chosen)) + people
+        people = await find_people(actor.org_id, "", include=chosen) + people
     return await render(
         request,
         template,

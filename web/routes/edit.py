@@ -117,11 +117,8 @@ async def edit_save(request: Request[Any, Any, Any], number: FromPath[str]) -> T
     edit = read_edit(form, row, _asks_amount(service, row))
     if edit is None:
         return await _page(request, row, form, 422)
-    version = form.get("version")
     try:
-        result = await edit_request(
-            actor, service, row["id"], edit, int(version) if version.isdigit() else None
-        )
+        result = await edit_request(actor, service, row["id"], edit, form.version())
     except NotEditable as exc:
         raise _not_editable() from exc
     except (Conflict, IllegalTransition) as exc:

@@ -86,13 +86,15 @@ async def follow_up_done(request: Request[Any, Any, Any], rating_id: FromPath[in
     services = _may_follow_up(actor)
     if services == []:
         raise PermissionDeniedException()
+    where = (Rating.id == rating_id) & (Rating.org == actor.org_id) & (Rating.follow_up == "open")
+    if services is not None:
+        where &= Rating.service.is_in(services)
+    if not await Rating.exists().where(where):
+        raise NotFoundException()
     form = await Form.read(request)
     note = form.get("note")[:2000]
     if not note:
         raise Refused(_("Write what was done, for the record."), 422)
-    where = (Rating.id == rating_id) & (Rating.org == actor.org_id) & (Rating.follow_up == "open")
-    if services is not None:
-        where &= Rating.service.is_in(services)
     done = (
         await Rating.update({Rating.follow_up: "done", Rating.follow_up_note: note})
         .where(where)

@@ -48,6 +48,7 @@ from core.notifications.text import notification_text
 from core.tables import NotificationDelivery, User
 from web.auth import current_actor, permission_required
 from web.forms import Form
+from web.params import Cursor
 from web.templating import render
 
 MY_LOG = 50
@@ -256,7 +257,7 @@ async def my_delivery_log(request: Request[Any, Any, Any]) -> Template:
 async def admin_delivery_log(
     request: Request[Any, Any, Any],
     status: FromQuery[str] = "",
-    before: FromQuery[int | None] = None,
+    before: Cursor = None,
 ) -> Template:
     actor = current_actor(request)
     d = NotificationDelivery

@@ -42,6 +42,7 @@ from web.auth import current_actor, visible_or_404
 from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
+from web.params import Cursor
 from web.routes.approvals import step_label
 from web.routes.work import handover_options
 from web.templating import render
@@ -183,7 +184,7 @@ async def my_requests(
     request: Request[Any, Any, Any],
     show: FromQuery[str] = "open",
     q: FromQuery[str] = "",
-    before: FromQuery[int | None] = None,
+    before: Cursor = None,
 ) -> Template:
     actor = current_actor(request)
     show = show if show in inbox.SHOW else "open"
@@ -234,7 +235,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "can_cancel": inbox.can_cancel(actor, row),
             "can_edit": row["status"] in EDITABLE and may_edit(actor, row),
             "can_reassign": actor.is_org_admin,
-            "handover_to": await handover_options(actor, row),
+            "handover_to": await handover_options(request, actor, row),
             "is_assignee": row["assignee"] == actor.user_id,
             "is_requester": row["requester"] == actor.user_id,
             "rating_tags": TAGS,
@@ -271,10 +272,7 @@ async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str])
     if row["requester"] != actor.user_id:
         raise NotFoundException()
     form = await Form.read(request)
-    version = form.get("version")
-    await cancel_or_refuse(
-        actor, row, form.get("reason"), int(version) if version.isdigit() else None
-    )
+    await cancel_or_refuse(actor, row, form.get("reason"), form.version())
     announce(request, actor.org_id, number)
     flash(
         request,

@@ -4,6 +4,7 @@ organisation edits, not code."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from litestar import Request, get, post
@@ -18,6 +19,7 @@ from core.identity.service import audit
 from core.lifecycle.deadlines import calendar_of
 from core.lifecycle.requests import PRIORITIES
 from core.lifecycle.sla import BusinessCalendar
+from core.parse import decimal, integer
 from core.tables import Organisation, SlaPolicy
 from web.auth import current_actor, permission_required
 from web.forms import Form
@@ -79,12 +81,10 @@ async def sla_page(request: Request[Any, Any, Any]) -> Template:
 
 
 def _hours(form: Form, name: str) -> int:
-    value = form.get(name).replace(",", ".")
-    try:
-        hours = float(value)
-    except ValueError:
-        hours = -1
-    if not 0 < hours <= MAX_HOURS:
+    """Business hours as typed (``4``, ``0.5``, ``1,5``) → whole minutes, at least one."""
+    text = form.get(name).replace(",", ".")
+    hours = decimal(text, low=Decimal("0.01"), high=Decimal(MAX_HOURS))
+    if hours is None:
         form.error(name, _("Enter business hours, e.g. 4 or 0.5."))
         return 0
     return max(1, round(hours * 60))
@@ -145,7 +145,7 @@ async def policy_delete(request: Request[Any, Any, Any], policy_id: FromPath[int
 async def calendar_save(request: Request[Any, Any, Any]) -> Template | Redirect:
     actor = current_actor(request)
     form = await Form.read(request)
-    days = sorted({int(d) for d in form.getall("days") if d.isdigit() and int(d) in WEEKDAYS})
+    days = sorted({d for d in map(integer, form.getall("days")) if d in WEEKDAYS})
     intervals = [[form.get("am_start"), form.get("am_end")]]
     if form.get("pm_start") or form.get("pm_end"):
         intervals.append([form.get("pm_start"), form.get("pm_end")])

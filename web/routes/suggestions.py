@@ -25,6 +25,7 @@ from web.auth import current_actor, permission_required
 from web.errors import Refused
 from web.forms import Form
 from web.logs import leave_user_out
+from web.params import Cursor
 from web.templating import render
 
 managers_only = [permission_required(MANAGE)]
@@ -78,9 +79,7 @@ def _fresh_form() -> Form:
 
 
 @get("/suggestions")
-async def suggestion_box(
-    request: Request[Any, Any, Any], before: FromQuery[int | None] = None
-) -> Template:
+async def suggestion_box(request: Request[Any, Any, Any], before: Cursor = None) -> Template:
     return await _index(request, _fresh_form(), before)
 
 
@@ -201,7 +200,7 @@ async def desk_suggestions(
     request: Request[Any, Any, Any],
     status: FromQuery[str] = "",
     topic: FromQuery[str] = "",
-    before: FromQuery[int | None] = None,
+    before: Cursor = None,
 ) -> Template:
     actor = current_actor(request)
     status = status if status in STATUSES else ""

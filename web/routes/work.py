@@ -16,7 +16,6 @@ from litestar.status_codes import HTTP_409_CONFLICT
 from core.default_plugin import ADMIN
 from core.i18n import gettext as _
 from core.identity.actor import Actor
-from core.identity.roles import DISPATCHER
 from core.identity.service import audit, normalise_login
 from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch, open_loads
 from core.lifecycle.requests import Conflict, now, transition
@@ -127,7 +126,6 @@ async def agent_action(
     action, needs_note = AGENT_ACTIONS[what]
     if needs_note and not note:
         raise Refused(_("Add a short note: the requester and the team will see it."), 422)
-    version = form.get("version")
     try:
         await transition(
             actor,
@@ -135,7 +133,7 @@ async def agent_action(
             row["id"],
             action,
             message=note,
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=form.version(),
             changes=_first_response(row) | _release(action),
         )
         if action == Action.DECLINE:
@@ -203,16 +201,37 @@ async def reopen(request: Request[Any, Any, Any], number: FromPath[str]) -> Redi
 # -- dispatcher board ------------------------------------------------------------------
 
 
-def may_dispatch(actor: Actor) -> bool:
-    """Dispatchers, org admins and service admins: the desk's board, hand-overs and
+def dispatch_scope(request: Request[Any, Any, Any], actor: Actor) -> frozenset[str] | None:
+    """The services whose requests the actor works on the desk (assigns, hands over,
+    enters for someone); None for every service (dispatchers, org admins)."""
+    return request.app.state.services.dispatched_by(actor)
+
+
+def may_dispatch(request: Request[Any, Any, Any], actor: Actor) -> bool:
+    """Whether the actor dispatches any service: the desk's board, hand-overs and
     requests entered for someone."""
-    return actor.has_role(DISPATCHER) or actor.is_org_admin or bool(actor.administered_services)
+    scope = dispatch_scope(request, actor)
+    return scope is None or bool(scope)
+
+
+def dispatches(request: Request[Any, Any, Any], actor: Actor, service: str) -> bool:
+    scope = dispatch_scope(request, actor)
+    return scope is None or service in scope
+
+
+def _in_scope(scope: frozenset[str] | None) -> Any:
+    return (
+        ServiceRequest.org.is_not_null()
+        if scope is None
+        else ServiceRequest.service.is_in(sorted(scope))
+    )
 
 
 @get("/desk")
 async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
-    if not may_dispatch(actor):
+    scope = dispatch_scope(request, actor)
+    if scope is not None and not scope:
         raise PermissionDeniedException()
     waiting = await (
         ServiceRequest.select(
@@ -225,63 +244,103 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
             ServiceRequest.location,
             ServiceRequest.team_id,
             ServiceRequest.updated_at,
+            ServiceRequest.version,
             ServiceRequest.requester.display_name.as_alias("requester_name"),
         )
         .where(
             (ServiceRequest.org == actor.org_id)
             & ServiceRequest.status.is_in([Status.APPROVED.value, Status.REOPENED.value])
+            & _in_scope(scope)
         )
         .order_by(ServiceRequest.id)
         .limit(100)
     )
-    teams = await Team.select(Team.id, Team.name, Team.service).where(
-        (Team.org == actor.org_id) & Team.active.eq(True)
-    )
+    team_where = (Team.org == actor.org_id) & Team.active.eq(True)
+    if scope is not None:
+        team_where &= Team.service.is_in(sorted(scope))
     members = await TeamMember.select(
-        TeamMember.team,
         TeamMember.user,
         TeamMember.on_duty,
+        TeamMember.team.service.as_alias("service"),
         TeamMember.user.display_name.as_alias("name"),
-    ).where(TeamMember.org == actor.org_id)
+    ).where(
+        (TeamMember.org == actor.org_id)
+        & TeamMember.team.id.is_in(Team.select(Team.id).where(team_where))
+    )
     agents: dict[int, Any] = {}
+    by_service: dict[str, dict[int, Any]] = {}
     for m in members:
-        agents.setdefault(m["user"], {"name": m["name"], "on_duty": False})
-        agents[m["user"]]["on_duty"] |= m["on_duty"]
+        agent = agents.setdefault(m["user"], {"name": m["name"], "on_duty": False})
+        agent["on_duty"] |= m["on_duty"]
+        by_service.setdefault(m["service"], {})[m["user"]] = agent
     loads = await open_loads(actor.org_id, list(agents))
+
+    def ranked(group: dict[int, Any]) -> list[tuple[int, Any]]:
+        return sorted(group.items(), key=lambda a: (not a[1]["on_duty"], loads.get(a[0], 0)))
+
     return await render(
         request,
         "work/board.html",
         {
             "waiting": waiting,
-            "teams": teams,
-            "agents": sorted(
-                agents.items(), key=lambda a: (not a[1]["on_duty"], loads.get(a[0], 0))
-            ),
+            "agents": ranked(agents),
+            "agents_for": {service: ranked(group) for service, group in by_service.items()},
             "loads": loads,
             "services": request.app.state.services,
         },
     )
 
 
+# Requests a dispatcher may give to someone from the board or the queue: not started yet.
+# Started work changes hands only by a hand-over, which asks for a reason.
+ASSIGNABLE = frozenset({Status.APPROVED.value, Status.REOPENED.value, Status.ASSIGNED.value})
+
+
+async def service_team_of(org_id: int, user_id: int, service: str) -> int | None:
+    """The agent's active team for ``service`` (the first), or None when they are in none."""
+    row = await (
+        TeamMember.select(TeamMember.team)
+        .where(
+            (TeamMember.org == org_id)
+            & (TeamMember.user == user_id)
+            & TeamMember.team.id.is_in(
+                Team.select(Team.id).where(
+                    (Team.org == org_id) & (Team.service == service) & Team.active.eq(True)
+                )
+            )
+        )
+        .order_by(TeamMember.team)
+        .first()
+    )
+    return row["team"] if row else None
+
+
 @post("/desk/assign/{number:str}")
 async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     actor = current_actor(request)
-    if not may_dispatch(actor):
-        raise PermissionDeniedException()
     row = await visible_or_404(actor, number)
-    form = await Form.read(request)
-    agent = form.get("agent")
-    member = None
-    if agent.isdigit():
-        member = (
-            await TeamMember.select(TeamMember.team)
-            .where((TeamMember.org == actor.org_id) & (TeamMember.user == int(agent)))
-            .first()
+    if not dispatches(request, actor, row["service"]):
+        raise PermissionDeniedException()
+    if row["status"] not in ASSIGNABLE:
+        raise Refused(
+            _("Work on this request has started: hand it over from its page, with a reason."),
+            HTTP_409_CONFLICT,
         )
-    if member is None:
-        raise Refused(_("Choose an agent of one of your teams."), 422)
+    form = await Form.read(request)
+    agent = form.id("agent")
+    team = await service_team_of(actor.org_id, agent, row["service"]) if agent else None
+    if team is None:
+        raise Refused(_("Choose an agent of a team of this request's service."), 422)
     try:
-        await assign(actor, actor.org_id, row["id"], int(agent), member["team"], "dispatcher")
+        await assign(
+            actor,
+            actor.org_id,
+            row["id"],
+            agent,
+            team,
+            "dispatcher",
+            expected_version=form.version(),
+        )
     except (IllegalTransition, Conflict) as exc:
         raise changed_meanwhile() from exc
     announce(request, actor.org_id, number)
@@ -292,11 +351,17 @@ async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) 
 HANDOVER = frozenset({Status.ASSIGNED.value, Status.IN_PROGRESS.value})
 
 
-async def handover_options(actor: Actor, row: dict[str, Any]) -> list[dict[str, Any]]:
+async def handover_options(
+    request: Request[Any, Any, Any], actor: Actor, row: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The agents a dispatcher may hand this request over to: its team's other members
     (a team's size bounds the list), or nothing when the actor may not or it is not in
     hand."""
-    if row["status"] not in HANDOVER or not row["team_id"] or not may_dispatch(actor):
+    if (
+        row["status"] not in HANDOVER
+        or not row["team_id"]
+        or not dispatches(request, actor, row["service"])
+    ):
         return []
     return await TeamMember.select(
         TeamMember.user, TeamMember.on_duty, TeamMember.user.display_name.as_alias("name")
@@ -311,28 +376,27 @@ async def handover_options(actor: Actor, row: dict[str, Any]) -> list[dict[str, 
 async def handover(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
     """Reassign with a reason (the agent is away, the wrong skill…), recorded."""
     actor = current_actor(request)
-    if not may_dispatch(actor):
-        raise PermissionDeniedException()
     row = await visible_or_404(actor, number)
+    if not dispatches(request, actor, row["service"]):
+        raise PermissionDeniedException()
     form = await Form.read(request)
-    options = {o["user"] for o in await handover_options(actor, row)}
-    agent = form.get("agent")
-    if not agent.isdigit() or int(agent) not in options:
+    options = {o["user"] for o in await handover_options(request, actor, row)}
+    agent = form.id("agent")
+    if agent not in options:
         raise Refused(_("Choose another agent of this request's team."), 422)
     reason = form.get("reason")[:500]
     if not reason:
         raise Refused(_("Say why it moves, for the record."), 422)
-    version = form.get("version")
     try:
         await assign(
             actor,
             actor.org_id,
             row["id"],
-            int(agent),
+            agent,
             row["team_id"],
             "reassigned",
             reason=reason,
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=form.version(),
         )
     except (IllegalTransition, Conflict) as exc:
         raise changed_meanwhile() from exc

@@ -147,7 +147,7 @@ async def test_panel_shows_each_person_what_is_theirs(
     text = (await client.get(f"/requests/{repair.number}")).text
     assert "会议室投影仪" in text and "A301 会议室" in text
     assert f'href="/s/repairs/assets/{repair.asset_id}"' not in text
-    assert "王小明" not in text and "1234" not in text  # the sticker reporter is staff-only
+    assert "王小明" not in text and "1380000" not in text  # the sticker reporter is staff-only
     assert "保险丝" not in text and "¥25.00" not in text and "12.50" not in text
     assert "Work recorded by the technician: 1 parts, 0 min of labour." in text
     assert "on-the-way" not in text and "Record a part" not in text and "/done" not in text
