@@ -9,6 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist); a file's tests stay on one worker, so
+# session fixtures (a live server, the browser) are built once per worker and the
+# Redis-queue tests of one file never meet.
+PYTEST_PARALLEL ?= -n auto --dist loadfile
 
 .PHONY: run install migrate seed test lint format system-deps messages clean
 
@@ -49,7 +53,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: install system-deps lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # Extract translatable strings and update (or create) the zh-CN and en catalogs of core
 # and of every plugin; then translate the new zh_CN entries (a test checks none is left).
@@ -68,7 +72,7 @@ messages: install
 	done
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* var/sessions var/throttle
+	rm -rf $(VENV) var/*.sqlite3* var/sessions var/throttle var/mutate
 
 # Benchmark, not a test (DESIGN §8): seeds a throw-away database (PostgreSQL when it answers
 # on 127.0.0.1:5432, and SQLite), serves houqin and a bare Litestar+Jinja+driver "floor" with
@@ -91,3 +95,12 @@ bench: install
 	}
 	$(BIN)/python -m tests.bench.run --size $(SIZE) --users $(USERS) --engine $(ENGINE) \
 		--duration $(DURATION) $(BENCH_ARGS)
+
+# Mutation testing of the pure rule modules (not a test: it takes minutes and a person
+# reads the score). Prints killed/mutants per module; survivors' diffs go to var/mutate/.
+# e.g. make mutate MODULES="states sla"
+MODULES ?=
+
+.PHONY: mutate
+mutate: install
+	$(BIN)/python -m tests.mutation.run $(MODULES)

@@ -15,13 +15,14 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 os.environ.setdefault("HOUQIN_VAR_DIR", str(Path(__file__).parent.parent / "var" / "test"))
@@ -37,11 +38,7 @@ from core.db import engine_from_url
 from core.identity.passwords import hash_password_blocking
 from core.identity.service import create_org, create_user
 from core.plugins import build_plugin_registry
-
-# No per-example deadline: CI shares two cores with PostgreSQL, Redis and Chromium, and
-# a slow example is not a failing one. Examples stay bounded by max_examples.
-hypothesis_settings.register_profile("houqin", deadline=None, print_blob=True)
-hypothesis_settings.load_profile("houqin")
+from tests import hypothesis_profile  # noqa: F401 - the suite's hypothesis profile
 
 PG_ADMIN_DSN = os.environ.get("HOUQIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -307,3 +304,42 @@ async def post(client: AsyncTestClient, url: str, data: dict | None = None, **kw
     if not csrf_of(client):
         await client.get("/login")
     return await client.post(url, data={**(data or {}), "_csrf_token": csrf_of(client)}, **kwargs)
+
+
+# ---------------------------------------------------------------- security suite report
+# tests/security walks the route table; the run prints how many routes each check
+# walked. Under pytest-xdist each worker counts its own and hands them to the controller.
+WALKED = pytest.StashKey[dict[str, set[str]]]()
+
+
+def _walked_of(config: pytest.Config) -> dict[str, set[str]]:
+    if WALKED not in config.stash:
+        config.stash[WALKED] = defaultdict(set)
+    return config.stash[WALKED]
+
+
+@pytest.fixture
+def walked(request: pytest.FixtureRequest) -> dict[str, set[str]]:
+    """``walked[check].add(route label)``: printed at the end of the run."""
+    return _walked_of(request.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker: send the counts to the controller
+        output["walked"] = {k: sorted(v) for k, v in _walked_of(session.config).items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    counts = _walked_of(node.config)
+    for check, routes in getattr(node, "workeroutput", {}).get("walked", {}).items():
+        counts[check].update(routes)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    counts = _walked_of(config)
+    if counts:
+        terminalreporter.section("security: routes walked")
+        for check, routes in sorted(counts.items()):
+            terminalreporter.write_line(f"{check}: {len(routes)} routes")

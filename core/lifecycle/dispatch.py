@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.identity.actor import Actor
@@ -20,6 +20,7 @@ from core.tables import RequestEvent, ServiceRequest, Team, TeamMember
 
 STRATEGIES = ("manual", "round_robin", "least_load", "skill")
 BUSY = (Status.ASSIGNED.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value)
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ def pick(strategy: str, candidates: Sequence[Candidate], kind: str) -> int | Non
         if not pool:
             return None
 
-    def waited(c: Candidate) -> tuple[int, float]:
-        return (0, 0.0) if c.last_assigned_at is None else (1, c.last_assigned_at.timestamp())
+    def waited(c: Candidate) -> datetime:
+        return c.last_assigned_at or NEVER  # never assigned: waited longest of all
 
     if strategy == "round_robin":
         return min(pool, key=lambda c: (waited(c), c.user_id)).user_id

@@ -77,7 +77,18 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 }
 
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.CANCELLED})
-OPEN = frozenset(Status) - TERMINAL - {S.RESOLVED}
+# Not finished and not done: someone still has something to do.
+OPEN = frozenset(
+    {
+        S.SUBMITTED,
+        S.PENDING_APPROVAL,
+        S.APPROVED,
+        S.ASSIGNED,
+        S.IN_PROGRESS,
+        S.ON_HOLD,
+        S.REOPENED,
+    }
+)
 # Statuses in which the requester (or the desk for them) may still edit the request:
 # work has not started, so an edit can still be sent back to approval.
 EDITABLE = frozenset({S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED})
@@ -155,6 +166,11 @@ _STEP_OF = {
 }
 
 
+# Statuses that finish the step they stand on: approved is the approval done (nobody
+# assigned yet), closed is the last step done.
+_COMPLETES_ITS_STEP = frozenset({S.APPROVED, S.CLOSED})
+
+
 def stepper(steps: tuple[str, ...], status: Status | str) -> list[tuple[str, str]]:
     """``(step, "done" | "current" | "todo")`` for the steps a service type uses.
 
@@ -165,14 +181,10 @@ def stepper(steps: tuple[str, ...], status: Status | str) -> list[tuple[str, str
     if current in (S.REJECTED, S.CANCELLED):
         return []
     step = _STEP_OF[current]
-    done_through = step in ("closed",) or current == S.APPROVED
     position = steps.index(step) if step in steps else 0
-    out = []
-    for index, name in enumerate(steps):
-        if index < position or (index == position and done_through):
-            out.append((name, "done"))
-        elif index == position:
-            out.append((name, "current"))
-        else:
-            out.append((name, "todo"))
-    return out
+    here = "done" if current in _COMPLETES_ITS_STEP else "current"
+    return [
+        *((name, "done") for name in steps[:position]),
+        (steps[position], here),
+        *((name, "todo") for name in steps[position + 1 :]),
+    ]

@@ -1,0 +1,389 @@
+"""The lifecycle's rules, pinned one by one before the plugin platform moves them.
+
+Each test names a rule of the product and lists what it implies: the moves of the state
+machine, the status sets, the stepper people see, the dispatch strategies, what an
+approval rule and an SLA calendar accept. Together the move tests cover every legal
+(status, action) pair, and ``test_nothing_else_moves`` makes every other pair illegal, so
+a move added or dropped on the way fails a test that says which rule changed. (Mutation
+testing found each of these able to change with every other test green.)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from core.lifecycle.approvals import (
+    Decision,
+    Rule,
+    Step,
+    storable_facts,
+    stricter,
+)
+from core.lifecycle.dispatch import Candidate, pick
+from core.lifecycle.sla import BusinessCalendar, add_business_time, business_time_between
+from core.lifecycle.states import (
+    EDITABLE,
+    OPEN,
+    PAUSED,
+    TERMINAL,
+    TRANSITIONS,
+    Action,
+    IllegalTransition,
+    Status,
+    next_status,
+    stepper,
+)
+
+S, A = Status, Action
+
+
+def _moves(moves: dict[tuple[Status, Action], Status]) -> None:
+    for (status, action), target in moves.items():
+        assert next_status(status, action) == target, f"{status} --{action}-->"
+
+
+# ---------------------------------------------------------------- the moves, rule by rule
+
+SUBMIT_IS_ROUTED = {
+    (S.SUBMITTED, A.ROUTE): S.PENDING_APPROVAL,  # a chain rule matched
+    (S.SUBMITTED, A.AUTO_APPROVE): S.APPROVED,  # auto, or filing (备案): approved at once
+}
+APPROVERS_DECIDE = {
+    (S.PENDING_APPROVAL, A.APPROVE): S.APPROVED,
+    (S.PENDING_APPROVAL, A.REJECT): S.REJECTED,
+}
+CANCEL_BEFORE_WORK_STARTS = {
+    (S.SUBMITTED, A.CANCEL): S.CANCELLED,
+    (S.PENDING_APPROVAL, A.CANCEL): S.CANCELLED,
+    (S.APPROVED, A.CANCEL): S.CANCELLED,
+    (S.ASSIGNED, A.CANCEL): S.CANCELLED,
+}
+DISPATCH = {
+    (S.APPROVED, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,  # reassigned before work starts
+    (S.ASSIGNED, A.DECLINE): S.APPROVED,  # back to the board, to the next candidate
+    (S.IN_PROGRESS, A.ASSIGN): S.ASSIGNED,  # a hand-over of started work
+    (S.REOPENED, A.ASSIGN): S.ASSIGNED,  # a reopened request goes to someone again
+}
+SERVICES_WITHOUT_SOME_STEPS = {
+    (S.APPROVED, A.START): S.IN_PROGRESS,  # no dispatch: the service's own staff start
+    (S.APPROVED, A.RESOLVE): S.RESOLVED,  # no work steps (a booking is done once approved)
+}
+THE_WORK = {
+    (S.ASSIGNED, A.START): S.IN_PROGRESS,
+    (S.IN_PROGRESS, A.HOLD): S.ON_HOLD,
+    (S.ON_HOLD, A.RESUME): S.IN_PROGRESS,
+    (S.IN_PROGRESS, A.RESOLVE): S.RESOLVED,
+    (S.ON_HOLD, A.RESOLVE): S.RESOLVED,  # "done, the part came" straight from hold
+}
+FEEDBACK_CLOSES_OR_REOPENS = {
+    (S.RESOLVED, A.CLOSE): S.CLOSED,
+    (S.RESOLVED, A.REOPEN): S.REOPENED,
+    (S.REOPENED, A.START): S.IN_PROGRESS,  # the same agent picks it up again
+}
+EDITS_GO_BACK_TO_APPROVAL = {
+    (S.SUBMITTED, A.REAPPROVE): S.PENDING_APPROVAL,
+    (S.PENDING_APPROVAL, A.REAPPROVE): S.PENDING_APPROVAL,
+    (S.APPROVED, A.REAPPROVE): S.PENDING_APPROVAL,
+    (S.ASSIGNED, A.REAPPROVE): S.PENDING_APPROVAL,  # the assignment is withdrawn
+}
+RULES = [
+    SUBMIT_IS_ROUTED,
+    APPROVERS_DECIDE,
+    CANCEL_BEFORE_WORK_STARTS,
+    DISPATCH,
+    SERVICES_WITHOUT_SOME_STEPS,
+    THE_WORK,
+    FEEDBACK_CLOSES_OR_REOPENS,
+    EDITS_GO_BACK_TO_APPROVAL,
+]
+
+
+def test_a_submit_is_routed_at_once() -> None:
+    _moves(SUBMIT_IS_ROUTED)
+
+
+def test_approvers_approve_or_reject() -> None:
+    _moves(APPROVERS_DECIDE)
+
+
+def test_a_request_can_be_cancelled_until_work_starts() -> None:
+    _moves(CANCEL_BEFORE_WORK_STARTS)
+    for status in (S.IN_PROGRESS, S.ON_HOLD, S.RESOLVED, S.REOPENED):
+        with pytest.raises(IllegalTransition):
+            next_status(status, A.CANCEL)
+
+
+def test_dispatch_assigns_reassigns_declines_and_hands_over() -> None:
+    _moves(DISPATCH)
+    with pytest.raises(IllegalTransition):
+        next_status(S.ON_HOLD, A.ASSIGN)  # a job on hold is resumed first
+
+
+def test_services_may_leave_out_dispatch_or_work_steps() -> None:
+    _moves(SERVICES_WITHOUT_SOME_STEPS)
+
+
+def test_the_work_starts_holds_resumes_and_resolves() -> None:
+    _moves(THE_WORK)
+
+
+def test_the_requester_closes_or_reopens_a_resolved_request() -> None:
+    _moves(FEEDBACK_CLOSES_OR_REOPENS)
+
+
+def test_an_edit_before_work_starts_may_go_back_to_approval() -> None:
+    _moves(EDITS_GO_BACK_TO_APPROVAL)
+    for status in (S.IN_PROGRESS, S.ON_HOLD, S.RESOLVED):
+        with pytest.raises(IllegalTransition):
+            next_status(status, A.REAPPROVE)
+
+
+def test_nothing_else_moves() -> None:
+    legal: dict[tuple[Status, Action], Status] = {}
+    for rule in RULES:
+        legal.update(rule)
+    for status in Status:
+        for action in Action:
+            if (status, action) in legal:
+                continue
+            with pytest.raises(IllegalTransition):
+                next_status(status, action)
+    assert TRANSITIONS == legal
+
+
+# ---------------------------------------------------------------- status sets
+
+
+def test_finished_statuses_are_closed_rejected_and_cancelled() -> None:
+    assert frozenset({S.CLOSED, S.REJECTED, S.CANCELLED}) == TERMINAL
+
+
+def test_the_sla_clock_pauses_on_hold_only() -> None:
+    assert frozenset({S.ON_HOLD}) == PAUSED
+
+
+def test_open_means_not_finished_and_not_done() -> None:
+    assert OPEN == frozenset(
+        {
+            S.SUBMITTED,
+            S.PENDING_APPROVAL,
+            S.APPROVED,
+            S.ASSIGNED,
+            S.IN_PROGRESS,
+            S.ON_HOLD,
+            S.REOPENED,
+        }
+    )
+
+
+def test_a_request_is_editable_until_work_starts() -> None:
+    assert frozenset({S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED}) == EDITABLE
+
+
+# ---------------------------------------------------------------- the stepper
+
+FULL = ("submitted", "pending_approval", "assigned", "in_progress", "resolved", "closed")
+BARE = ("submitted", "in_progress", "resolved", "closed")  # no approval, no dispatch
+
+
+def _states(steps: tuple[str, ...], status: Status) -> list[str]:
+    return [state for _step, state in stepper(steps, status)]
+
+
+def test_the_stepper_of_the_full_service() -> None:
+    d, c, t = "done", "current", "todo"
+    assert _states(FULL, S.SUBMITTED) == [c, t, t, t, t, t]
+    assert _states(FULL, S.PENDING_APPROVAL) == [d, c, t, t, t, t]
+    assert _states(FULL, S.APPROVED) == [d, d, t, t, t, t]  # approval done, nobody yet
+    assert _states(FULL, S.ASSIGNED) == [d, d, c, t, t, t]
+    for working in (S.IN_PROGRESS, S.ON_HOLD, S.REOPENED):
+        assert _states(FULL, working) == [d, d, d, c, t, t]
+    assert _states(FULL, S.RESOLVED) == [d, d, d, d, c, t]
+    assert _states(FULL, S.CLOSED) == [d, d, d, d, d, d]
+    assert stepper(FULL, S.REJECTED) == [] and stepper(FULL, S.CANCELLED) == []
+    assert [step for step, _ in stepper(FULL, S.ASSIGNED)] == list(FULL)
+
+
+def test_the_stepper_of_a_service_without_approval_or_dispatch() -> None:
+    d, c, t = "done", "current", "todo"
+    assert _states(BARE, S.SUBMITTED) == [c, t, t, t]
+    assert _states(BARE, S.APPROVED) == [d, t, t, t]
+    assert _states(BARE, S.IN_PROGRESS) == [d, c, t, t]
+    assert _states(BARE, S.RESOLVED) == [d, d, c, t]
+    assert _states(BARE, S.CLOSED) == [d, d, d, d]
+
+
+# ---------------------------------------------------------------- dispatch
+
+T0 = datetime(2026, 11, 24, 9, tzinfo=UTC)
+
+
+def _agent(uid: int, load: int, minutes_ago: int | None) -> Candidate:
+    last = None if minutes_ago is None else T0 - timedelta(minutes=minutes_ago)
+    return Candidate(uid, frozenset(), load, last)
+
+
+def test_round_robin_gives_the_longest_waiter_the_next_request_whatever_their_load() -> None:
+    team = [_agent(1, load=0, minutes_ago=5), _agent(2, load=4, minutes_ago=60)]
+    assert pick("round_robin", team, "x") == 2
+    assert pick("least_load", team, "x") == 1  # the other strategy would not
+    assert pick("round_robin", [*team, _agent(3, load=9, minutes_ago=None)], "x") == 3
+
+
+# ---------------------------------------------------------------- approval rules
+
+
+def test_plugin_facts_keep_their_types_when_stored() -> None:
+    stored = storable_facts({"urgent": True, "count": 3, "ratio": 0.5, "kind": "x", "none": None})
+    assert stored == {"urgent": True, "count": 3, "ratio": 0.5, "kind": "x", "none": None}
+    assert stored["urgent"] is True
+    assert storable_facts({"when": date(2026, 1, 2)}) == {"when": "2026-01-02"}
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        Step("department_head", levels_up=True),  # a boolean is not a number of levels
+        Step("department_head", levels_up=-1),
+        Step("any_of", user_ids=("7",)),
+        Step("any_of", user_ids=(True,)),
+        Step("any_of"),
+        Step("role"),
+        Step("role", role=" "),
+        Step("department_head", role="approver"),
+        Step("service_admin", user_ids=(1,)),
+        Step("role", role="approver", levels_up=1),
+        Step("boss"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_step_that_does_not_fit_its_kind_is_refused(step: Step) -> None:
+    with pytest.raises(ValueError):
+        step.validate()
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        Rule(1, 1, departments=frozenset({"3"})),  # type: ignore[arg-type]
+        Rule(1, 1, departments=frozenset({True})),
+        Rule(1, 1, kinds=frozenset({""})),
+        Rule(1, 1, kinds="repairs"),  # type: ignore[arg-type]
+        Rule(1, 1, facts={"urgent": (True,)}),  # type: ignore[dict-item]
+        Rule(1, 1, facts={"urgent": "yes"}),  # type: ignore[dict-item]
+        Rule(1, 1, facts={"urgent": ()}),
+        Rule(1, 1, facts={"": ("yes",)}),
+        Rule(1, 1, min_amount=5.0),  # type: ignore[arg-type]
+        Rule(1, 1, min_amount=Decimal("NaN")),
+        Rule(1, 1, min_amount=Decimal(10), max_amount=Decimal(5)),
+        Rule(1, 1, requester_roles=frozenset({""})),
+        Rule(1, 1, mode="chain"),
+        Rule(1, 1, mode="auto", steps=(Step("department_head"),)),
+        Rule(1, 1, mode="boss"),  # type: ignore[arg-type]
+        Rule(1, 1, mode="auto", sample_percent=10),
+        Rule(1, 1, mode="filing", sample_percent=101),
+        Rule(1, 1, mode="filing", sample_percent=True),
+        Rule(1, True),  # type: ignore[arg-type]
+        Rule(1, 1, service=""),
+    ],
+)
+def test_a_rule_that_could_misroute_is_refused(rule: Rule) -> None:
+    with pytest.raises(ValueError):
+        rule.validate()
+
+
+def test_a_sound_rule_is_accepted() -> None:
+    Rule(
+        1,
+        1,
+        kinds=frozenset({"it"}),
+        min_amount=Decimal(0),
+        max_amount=Decimal(500),
+        departments=frozenset({3}),
+        facts={"urgent": ("true",)},
+        mode="chain",
+        steps=(Step("department_head", levels_up=1), Step("any_of", user_ids=(4, 5))),
+    ).validate()
+
+
+def test_comparing_with_an_unknown_mode_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        stricter(Decision("boss", None, ()), Decision("auto", None, ()))  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        stricter(Decision("auto", None, ()), Decision("boss", None, ()))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- SLA calendar input
+
+
+def test_a_calendar_time_with_seconds_keeps_them() -> None:
+    cal = BusinessCalendar(weekly={0: ((time(9, 0, 30), time(17, 59, 59)),)})
+    saved = cal.to_dict()
+    assert saved["weekly"]["0"] == [["09:00:30", "17:59:59"]]
+    assert BusinessCalendar.from_dict(saved) == cal
+
+
+@pytest.mark.parametrize(
+    "weekly",
+    [
+        {0: (("09:00", "12:00"),)},  # text where times are expected
+        {0: ((time(9, tzinfo=UTC), time(12)),)},  # a time with a zone
+        {7: ((time(9), time(12)),)},
+        {True: ((time(9), time(12)),)},
+        {"0": ((time(9), time(12)),)},
+        {0: ((time(12), time(9)),)},
+        {0: ((time(9), time(12)), (time(11), time(13)))},
+        {0: "09:00-12:00"},
+    ],
+)
+def test_bad_weekly_hours_are_a_value_error(weekly: object) -> None:
+    with pytest.raises(ValueError):
+        BusinessCalendar(weekly=weekly)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"weekly": {"7": [["09:00", "12:00"]]}},
+        {"weekly": {True: [["09:00", "12:00"]]}},
+        {"weekly": {"0": [["9 o'clock", "12:00"]]}},
+        {"weekly": {"0": [["09:00+08:00", "12:00"]]}},
+        {"weekly": {"0": [[900, 1200]]}},
+        {"weekly": [["09:00", "12:00"]]},
+        {"holidays": ["2026-02-30"]},
+        {"holidays": "2026-10-01"},
+        {"time_zone": "Mars/Olympus"},
+        {"time_zone": 8},
+        {"lunch": "12:00"},
+    ],
+)
+def test_bad_stored_calendars_are_a_value_error(data: dict) -> None:
+    with pytest.raises(ValueError):
+        BusinessCalendar.from_dict(data)
+
+
+def test_stored_weekday_keys_may_be_numbers_or_digits() -> None:
+    by_int = BusinessCalendar.from_dict({"weekly": {0: [["09:00", "12:00"]]}})
+    by_text = BusinessCalendar.from_dict({"weekly": {"0": [["09:00", "12:00"]]}})
+    assert by_int == by_text and by_int.weekly[0] == ((time(9), time(12)),)
+
+
+def test_holidays_are_dates_not_datetimes() -> None:
+    with pytest.raises(ValueError):
+        BusinessCalendar(holidays=frozenset({datetime(2026, 10, 1, tzinfo=UTC)}))
+    with pytest.raises(ValueError):
+        BusinessCalendar(extra_workdays="2026-10-10")  # type: ignore[arg-type]
+
+
+def test_clock_arithmetic_wants_aware_datetimes() -> None:
+    cal = BusinessCalendar()
+    for start in (date(2026, 11, 24), datetime(2026, 11, 24, 9), "2026-11-24T09:00"):
+        with pytest.raises(ValueError):
+            add_business_time(cal, start, timedelta(hours=1))  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            business_time_between(cal, start, T0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        add_business_time(cal, T0, timedelta(hours=-1))
