@@ -162,8 +162,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         # Litestar's own check of path, query, header and body values against the
         # handler's types and bounds: say which ones, in the user's language.
         ensure_locale(request)
-        names = sorted({str(e.get("key")) for e in exc.extra or [] if isinstance(e, dict)})
-        names = [n for n in names if n and n != "None"]
+        names = sorted(
+            {str(e["key"]) for e in exc.extra or [] if isinstance(e, dict) and e.get("key")}
+        )
         message = (
             _("These values are not valid: %(names)s.") % {"names": ", ".join(names)}
             if names

@@ -123,8 +123,8 @@ async def open_reports(
     )
     for row in rows:
         # A sticker report's requester is the organisation's inactive sticker account.
-        row["guest"] = row.pop("channel") == "qr" and not row.pop("by_user")
-        row.pop("by_user", None)
+        channel, by_user = row.pop("channel"), row.pop("by_user")
+        row["guest"] = channel == "qr" and not by_user
     return rows
 
 

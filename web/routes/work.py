@@ -219,20 +219,17 @@ def dispatches(request: Request[Any, Any, Any], actor: Actor, service: str) -> b
     return scope is None or service in scope
 
 
-def _in_scope(scope: frozenset[str] | None) -> Any:
-    return (
-        ServiceRequest.org.is_not_null()
-        if scope is None
-        else ServiceRequest.service.is_in(sorted(scope))
-    )
-
-
 @get("/desk")
 async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
     actor = current_actor(request)
     scope = dispatch_scope(request, actor)
     if scope is not None and not scope:
         raise PermissionDeniedException()
+    where = (ServiceRequest.org == actor.org_id) & ServiceRequest.status.is_in(
+        [Status.APPROVED.value, Status.REOPENED.value]
+    )
+    if scope is not None:
+        where &= ServiceRequest.service.is_in(sorted(scope))
     waiting = await (
         ServiceRequest.select(
             ServiceRequest.id,
@@ -247,11 +244,7 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
             ServiceRequest.version,
             ServiceRequest.requester.display_name.as_alias("requester_name"),
         )
-        .where(
-            (ServiceRequest.org == actor.org_id)
-            & ServiceRequest.status.is_in([Status.APPROVED.value, Status.REOPENED.value])
-            & _in_scope(scope)
-        )
+        .where(where)
         .order_by(ServiceRequest.id)
         .limit(100)
     )
