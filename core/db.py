@@ -13,6 +13,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from core.parse import clean_text
+
 
 def sqlite_path(url: str) -> Path:
     """The file behind a ``sqlite:///path`` URL."""
@@ -121,7 +123,8 @@ SEARCH_MAX = 100  # characters of a search that count: no name or title is that 
 def contains_pattern(text: str) -> str:
     """A LIKE pattern for "contains ``text``"; wildcards the user typed are dropped, and
     so is everything past :data:`SEARCH_MAX` (SQLite refuses long patterns)."""
-    return "%" + "".join(c for c in text if c not in "%_\\")[:SEARCH_MAX] + "%"
+    kept = "".join(c for c in clean_text(text) if c not in "%_\\")
+    return "%" + kept[:SEARCH_MAX] + "%"
 
 
 def like_operator(engine: Any) -> str:

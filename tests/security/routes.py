@@ -66,15 +66,15 @@ class Route:
 
         return _PARAM.sub(fill, self.path)
 
-    def query_ints(self) -> list[str]:
-        """Query parameters the handler takes as integers."""
-        found = []
+    def query_params(self) -> dict[str, str]:
+        """The handler's query parameters: name → ``"int"`` or ``"str"``."""
+        found = {}
         for name, param in self.handler.parsed_fn_signature.parameters.items():
             if name in self.path_params or name in _NOT_QUERY:
                 continue
-            text = str(param.annotation)
-            if "int" in text and "Header" not in str(param.kwarg_definition):
-                found.append(name)
+            if "Header" in str(param.kwarg_definition):
+                continue
+            found[name] = "int" if "int" in str(param.annotation) else "str"
         return found
 
     @property

@@ -57,6 +57,7 @@ def test_the_api_schema_finds_no_server_error(app, token: str, walked) -> None:
             @settings(
                 max_examples=EXAMPLES,
                 database=None,
+                derandomize=True,  # the same cases on every run: CI fails only for a reason
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
             )
