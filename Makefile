@@ -47,6 +47,7 @@ system-deps:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tests.contracts.imports  # plugins import only web.sdk; core: no web, no cycles
 
 format: install
 	$(BIN)/ruff format .

@@ -19,7 +19,7 @@ The rules (DESIGN §7 "upload size/type limits with EXIF stripped", §9 "one tim
   refused or failed submit leaves neither a request nor stored bytes behind.
 
 Plugins call :func:`prepare` (via ``web.uploads.read_uploads``) and pass the result
-to ``core.lifecycle.requests.submit``; the request page adds files later through
+to ``core.lifecycle.submit.submit``; the request page adds files later through
 :func:`add`. Reading goes through the request's visibility (``visible_to``): whoever
 may see a request may see its files, nobody else.
 """
@@ -413,6 +413,7 @@ def can_attach(actor: Actor, row: dict[str, Any]) -> bool:
 
 
 async def count(org_id: int, request_id: int) -> int:
+    """How many files a request carries (its limit is :attr:`Limits.max_files`)."""
     return await Attachment.count().where(
         (Attachment.org == org_id) & (Attachment.request == request_id)
     )

@@ -21,6 +21,9 @@ class PluginInfo:
     requires: tuple[str, ...] = ()
     icon: str = "puzzle"
     has_tables: bool = True
+    # The plugin's modules, named relative to it (``("hooks",)`` for plugins/<slug>/hooks.py),
+    # whose hook implementations core registers; none named: the plugin module itself.
+    hooks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

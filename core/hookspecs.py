@@ -250,7 +250,7 @@ def request_detail_panels(
 def timeline_event_labels() -> dict[str, Label]:
     """Return labels for the request events this plugin records (``<slug>.<what>``).
 
-    Plugins add events to a request's timeline with ``core.lifecycle.requests.add_event``
+    Plugins add events to a request's timeline with ``add_event`` (SDK)
     (kind prefixed with the slug, e.g. ``repairs.on_the_way``); the timeline shows each
     with this label. Called once at start-up.
     """

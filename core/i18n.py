@@ -114,6 +114,7 @@ def set_locale(locale: str, time_zone: str | None = None) -> None:
 
 
 def get_locale() -> str:
+    """The locale of the current request or job (``zh_CN`` or ``en``)."""
     return _current.get()
 
 
@@ -145,10 +146,12 @@ def _catalog() -> Translations:
 
 
 def gettext(message: str) -> str:
+    """``message`` translated into the current locale (the plugin's catalog first)."""
     return _catalog().gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for ``n``, translated into the current locale."""
     return _catalog().ngettext(singular, plural, n)
 
 

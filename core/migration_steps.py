@@ -24,6 +24,10 @@ def raw_sql_migration(
     postgres: Sequence[str] = (),
     sqlite: Sequence[str] = (),
 ) -> Callable[[], Awaitable[MigrationManager]]:
+    """A migration's ``forwards`` that runs SQL Piccolo's auto migrations do not track
+    (composite indexes, CHECKs, partial unique indexes): ``statements`` on both engines,
+    then ``postgres`` or ``sqlite`` for the engine in use."""
+
     async def forwards() -> MigrationManager:
         manager = MigrationManager(
             migration_id=migration_id, app_name=app_name, description=description

@@ -45,6 +45,12 @@ class InstalledPlugin:
     info: PluginInfo
     module: ModuleType
     settings: dict[str, Any]
+    # The modules whose hook implementations are registered (PluginInfo.hooks).
+    hook_modules: tuple[ModuleType, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.hook_modules:
+            object.__setattr__(self, "hook_modules", (self.module,))
 
     @property
     def slug(self) -> str:
@@ -96,6 +102,13 @@ def _import_plugin(slug: str) -> ModuleType:
     )
 
 
+def _hook_module(plugin: ModuleType, slug: str, name: str) -> ModuleType:
+    full = f"{plugin.__name__}.{name}"
+    if importlib.util.find_spec(full) is None:
+        raise PluginError(f"Plugin {slug!r} declares hooks in {full!r}, which does not exist.")
+    return importlib.import_module(full)
+
+
 def load_installed(path: Path) -> list[InstalledPlugin]:
     """Import the plugins that plugins.toml lists and check their declared dependencies."""
     installed: list[InstalledPlugin] = []
@@ -108,7 +121,10 @@ def load_installed(path: Path) -> list[InstalledPlugin]:
             )
         if info.slug != slug:
             raise PluginError(f"Plugin listed as {slug!r} declares slug {info.slug!r}.")
-        installed.append(InstalledPlugin(info=info, module=module, settings=settings))
+        hook_modules = tuple(_hook_module(module, slug, name) for name in info.hooks)
+        installed.append(
+            InstalledPlugin(info=info, module=module, settings=settings, hook_modules=hook_modules)
+        )
     slugs = {p.slug for p in installed}
     for plugin in installed:
         for dep in plugin.info.requires:
@@ -154,9 +170,13 @@ class PluginRegistry:
         """Hook callers that reach core and only the ``enabled`` plugins (all if None)."""
         key = frozenset(self.installed if enabled is None else enabled) & frozenset(self.installed)
         if key not in self._subsets:
-            disabled = [p.module for s, p in self.installed.items() if s not in key]
+            disabled = self.hook_modules_of(s for s in self.installed if s not in key)
             self._subsets[key] = PluginHooks(self.pm, disabled)
         return self._subsets[key]
+
+    def hook_modules_of(self, slugs: Iterable[str]) -> list[ModuleType]:
+        """The registered hook modules of the plugins ``slugs`` (for subset callers)."""
+        return [m for s in slugs for m in self.installed[s].hook_modules]
 
     def plugin_of(self, slug: str) -> InstalledPlugin:
         return self.installed[slug]
@@ -194,7 +214,8 @@ def build_plugin_registry(path: Path) -> PluginRegistry:
         core_modules.append(module)
     installed = load_installed(path)
     for plugin in installed:
-        pm.register(plugin.module, name=plugin.slug)
+        for number, module in enumerate(plugin.hook_modules):
+            pm.register(module, name=plugin.slug if number == 0 else f"{plugin.slug}.{number}")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -248,8 +269,8 @@ class ServiceCatalog:
 def collect_service_types(registry: PluginRegistry) -> ServiceCatalog:
     """Ask core and each plugin for its service types; slugs and prefixes must be unique."""
     owners: list[tuple[str | None, list[ModuleType]]] = [(None, registry.core_modules)]
-    owners += [(slug, [p.module]) for slug, p in registry.installed.items()]
-    everything = registry.core_modules + [p.module for p in registry.installed.values()]
+    owners += [(slug, list(p.hook_modules)) for slug, p in registry.installed.items()]
+    everything = registry.core_modules + registry.hook_modules_of(registry.installed)
     types: dict[str, tuple[ServiceType, str | None]] = {}
     prefixes: dict[str, str] = {}
     for owner, modules in owners:

@@ -187,6 +187,7 @@ def in_period(column: str) -> str:
 
 
 def as_int(value: Any) -> int:
+    """A count from a query row: None (no rows) is 0."""
     return int(value or 0)
 
 

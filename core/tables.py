@@ -24,6 +24,8 @@ from piccolo.table import Table
 
 
 class Organisation(Table, tablename="core_organisation"):
+    """A tenant: every other row belongs to exactly one organisation (``org``)."""
+
     slug = Varchar(length=64, unique=True)
     name = Varchar(length=200)
     default_locale = Varchar(length=10, default="zh_CN")
@@ -36,6 +38,8 @@ class Organisation(Table, tablename="core_organisation"):
 
 
 class Department(Table, tablename="core_department"):
+    """A department of an organisation; ``parent`` makes the tree, ``head`` approves."""
+
     org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=200)
     parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
@@ -46,6 +50,8 @@ class Department(Table, tablename="core_department"):
 
 
 class User(Table, tablename="core_user"):
+    """A person (or a service account) of one organisation, with a unique login."""
+
     org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
     login = Varchar(length=150, unique=True)
     display_name = Varchar(length=200)

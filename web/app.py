@@ -104,7 +104,7 @@ def _stores(settings: Settings) -> StoreRegistry:
 
 def _plugin_handlers(registry: PluginRegistry, slug: str, hook: str, settings: Settings) -> list:
     """What one plugin returns from a route hook (its own implementations only)."""
-    others = [p.module for s, p in registry.installed.items() if s != slug]
+    others = registry.hook_modules_of(s for s in registry.installed if s != slug)
     caller = registry.pm.subset_hook_caller(hook, remove_plugins=others + registry.core_modules)
     handlers = itertools.chain.from_iterable(caller(settings=settings))
     return allow_uploads(handlers, Limits.from_settings(settings))  # opt=UPLOADS handlers

@@ -71,6 +71,7 @@ async def resolve_actor(scope: Scope) -> Actor | None:
 
 
 def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The signed-in person of this request (401 when there is none)."""
     actor = connection.scope.get("user")
     if actor is None:
         raise NotAuthorizedException()

@@ -32,10 +32,12 @@ UPLOADS: dict[str, Any] = {"uploads": True}
 
 
 def storage_of(request: Request[Any, Any, Any]) -> Storage:
+    """Where the app stores uploaded files."""
     return request.app.state.storage
 
 
 def limits_of(request: Request[Any, Any, Any]) -> Limits:
+    """The upload limits (size, count, types) the app was configured with."""
     return request.app.state.upload_limits
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
+from core.clock import now
 from core.identity.actor import Actor
 from core.identity.passwords import hash_password, needs_rehash, verify_password
 from core.identity.roles import ROLES, SCOPED_ROLES, PermissionRegistry
@@ -57,10 +57,6 @@ _ACTOR_SQL = {
     for active in (False, True)
 }
 SERVICE_LOGIN = "~{key}@{org}"  # "~" never survives the admin's login check: not a person
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def enabled_plugins(org_id: int, registry: PluginRegistry) -> frozenset[str]:
@@ -193,6 +189,8 @@ async def authenticate(login: str, password: str) -> dict[str, Any] | None:
 async def audit(
     org_id: int, actor_id: int | None, action: str, target: str = "", **detail: Any
 ) -> None:
+    """Append to the audit log: who (``actor_id``, None for the system) did
+    ``action`` (``<area>.<verb>``) to ``target``, with ``detail`` as JSON."""
     await AuditEntry.insert(
         AuditEntry(org=org_id, actor_id=actor_id, action=action, target=target, detail=detail)
     )

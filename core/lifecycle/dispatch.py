@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.clock import now
 from core.identity.actor import Actor
-from core.lifecycle.requests import now, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action, Status
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember
 

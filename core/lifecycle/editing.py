@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.clock import now
 from core.db import write_transaction
 from core.descriptors import ServiceType
 from core.identity.actor import Actor
 from core.identity.roles import DISPATCHER, ORG_ADMIN
 from core.lifecycle.approvals import Decision, decide, needs_reapproval
-from core.lifecycle.requests import now, row_for_change, transition, update_versioned
+from core.lifecycle.kernel import row_for_change, transition, update_versioned
 from core.lifecycle.states import EDITABLE, Action, Status
 from core.tables import (
     ApprovalRule,

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.db import write_transaction
 from core.identity.actor import Actor
-from core.lifecycle.requests import transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action, Status
 from core.tables import Rating, ServiceRequest
 
@@ -28,6 +28,8 @@ class CannotRate(Exception):
 async def rate(
     actor: Actor, row: dict[str, Any], score: int, tags: list[str], comment: str
 ) -> None:
+    """Record the requester's rating (1–5, tags, comment) of a resolved request and
+    close it, once: :class:`CannotRate` when this actor may not rate it now."""
     if row["requester"] != actor.user_id or row["assignee"] == actor.user_id:
         raise CannotRate("only the requester, who did not resolve it, rates")
     if Status(row["status"]) != Status.RESOLVED:

@@ -6,8 +6,9 @@ from typing import Any
 
 from core.db import contains_pattern, like_operator
 from core.identity.actor import Actor
-from core.lifecycle.requests import transition, visible_to
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import OPEN, Action, Status
+from core.lifecycle.visibility import visible_to
 from core.tables import RequestEvent, ServiceRequest
 
 PAGE = 20

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from core.clock import local_today, now
 from core.identity.actor import Actor
 from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
 from core.lifecycle.approvals import (
@@ -31,7 +31,7 @@ from core.lifecycle.approvals import (
 from core.lifecycle.approvals import (
     Delegation as DelegationRule,
 )
-from core.lifecycle.requests import now, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action, Status
 from core.tables import (
     ApprovalRule,
@@ -240,10 +240,6 @@ def subject_of(org_id: int, row: Mapping[str, Any]) -> ApprovalSubject:
         location=row["location"],
         priority=row["priority"],
     )
-
-
-def local_today(time_zone: str) -> date:
-    return now().astimezone(ZoneInfo(time_zone)).date()
 
 
 async def route(

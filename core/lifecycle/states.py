@@ -12,6 +12,9 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
+    """The fixed set of statuses every request moves through (DESIGN §4); a service
+    labels them in its own words but never adds one."""
+
     SUBMITTED = "submitted"
     PENDING_APPROVAL = "pending_approval"
     APPROVED = "approved"
@@ -26,6 +29,9 @@ class Status(StrEnum):
 
 
 class Action(StrEnum):
+    """What someone (or the system) does to a request; :func:`next_status` says where
+    it leads from each status, or that it is illegal there."""
+
     ROUTE = "route"  # system: approval needed
     AUTO_APPROVE = "auto_approve"  # system: auto or filing (备案) mode
     APPROVE = "approve"  # approver: the last step approved
@@ -94,6 +100,9 @@ OPEN = frozenset(
 EDITABLE = frozenset({S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED})
 # Statuses during which the SLA clock does not run.
 PAUSED = frozenset({S.ON_HOLD})
+# Statuses in which an assignee has the request in hand (between assignment and
+# resolution): where a service's own work steps (a part recorded, on the way) apply.
+IN_HAND = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD})
 
 
 class IllegalTransition(Exception):
@@ -112,6 +121,13 @@ def next_status(status: Status | str, action: Action | str) -> Status:
         return TRANSITIONS[(current, act)]
     except KeyError:
         raise IllegalTransition(current, act) from None
+
+
+def legal_from(action: Action | str) -> frozenset[Status]:
+    """The statuses from which ``action`` is legal (read from the transition table, so a
+    plugin's status sets follow the state machine instead of restating it)."""
+    act = Action(action)
+    return frozenset(state for (state, a) in TRANSITIONS if a == act)
 
 
 def allowed_actions(status: Status | str) -> list[Action]:

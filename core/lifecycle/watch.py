@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.clock import now
 from core.db import write_transaction
 from core.identity.roles import DISPATCHER, ORG_ADMIN, SERVICE_ADMIN
 from core.jobs import Job, JobContext
 from core.lifecycle.deadlines import SOON, calendar_of
+from core.lifecycle.kernel import Conflict, transition
 from core.lifecycle.notify import notify
-from core.lifecycle.requests import Conflict, now, transition
 from core.lifecycle.sla import business_time_between
 from core.lifecycle.states import Action, IllegalTransition, Status
 from core.tables import (

@@ -24,10 +24,11 @@ import inspect
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core import i18n, jobs
+from core.clock import now
 from core.i18n import gettext as _
 from core.i18n import ngettext
 from core.identity.service import enabled_plugins
@@ -65,10 +66,6 @@ BATCH = 100
 ERROR_MAX = 500
 # Reasons stored in ``last_error`` of skipped rows (worded by the log pages).
 OFF_REASON, NO_CHANNEL, INACTIVE = "off", "channel_unavailable", "inactive"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from core.clock import now
 from core.descriptors import Label
 from core.tables import NotificationPreference
 
@@ -189,8 +190,6 @@ async def load_preferences(org_id: int, user_ids: Iterable[int]) -> dict[int, Pr
 
 async def save_preferences(org_id: int, user_id: int, prefs: Preferences) -> None:
     """Store one user's choices (an upsert on the unique (org, user) index)."""
-    from core.lifecycle.requests import now
-
     fmt = "%H:%M"
     quiet = prefs.has_quiet_hours
     values = {

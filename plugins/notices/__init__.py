@@ -1,6 +1,6 @@
 """Notices (公告): the logistics office posts notices that everyone sees on the home screen."""
 
-from core.descriptors import PluginInfo
+from web.sdk import PluginInfo
 
 PLUGIN = PluginInfo(
     slug="notices",
@@ -8,7 +8,6 @@ PLUGIN = PluginInfo(
     description=lambda _: _(
         "Announcements from the logistics office, shown on everyone's home screen."
     ),
+    hooks=("hooks",),
     icon="speakerphone",
 )
-
-from plugins.notices.hooks import *  # noqa: E402, F403  (hook implementations)

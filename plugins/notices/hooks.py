@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.config import Settings
-from core.descriptors import Label, NavItem, Permission, Tile
-from core.hookspecs import hookimpl
-from core.identity.actor import Actor
-from core.identity.roles import SERVICE_ADMIN
+from web.sdk import SERVICE_ADMIN, Actor, Label, NavItem, Permission, Settings, Tile, hookimpl
 
 PUBLISH = "notices.publish"
 

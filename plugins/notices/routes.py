@@ -12,14 +12,10 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from core.i18n import gettext as _
-from core.identity.service import audit
 from plugins.notices.hooks import PUBLISH
 from plugins.notices.tables import Notice
-from web.auth import current_actor, permission_required
-from web.forms import Form
-from web.params import Cursor
-from web.templating import render
+from web.sdk import Cursor, Form, audit, current_actor, permission_required, render
+from web.sdk import gettext as _
 
 PAGE = 30
 can_publish = [permission_required(PUBLISH)]

@@ -6,7 +6,7 @@ from piccolo.columns import Boolean, ForeignKey, OnDelete, Text, Timestamptz, Va
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.tables import Organisation, User
+from web.sdk import Organisation, User
 
 
 class Notice(Table, tablename="notices_notice"):

@@ -1,6 +1,6 @@
 """Repairs (设备报修): locations, assets with QR stickers, and fault reports from the phone."""
 
-from core.descriptors import PluginInfo
+from web.sdk import PluginInfo
 
 PLUGIN = PluginInfo(
     slug="repairs",
@@ -9,7 +9,6 @@ PLUGIN = PluginInfo(
         "Report faults from the phone or by scanning an asset's QR sticker;"
         " keep the asset register."
     ),
+    hooks=("hooks",),
     icon="tool",
 )
-
-from plugins.repairs.hooks import *  # noqa: E402, F403  (hook implementations)

@@ -6,10 +6,8 @@ from typing import Any
 
 from litestar.exceptions import PermissionDeniedException
 
-from core.identity.actor import Actor
-from core.identity.roles import AGENT, AUDITOR, DISPATCHER
 from plugins.repairs.hooks import MANAGE_ASSETS
-from web.auth import current_actor, permission_required
+from web.sdk import AGENT, AUDITOR, DISPATCHER, Actor, current_actor, permission_required
 
 can_manage = [permission_required(MANAGE_ASSETS)]
 

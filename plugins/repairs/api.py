@@ -27,18 +27,23 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.i18n import gettext as _
-from core.identity.actor import Actor
-from core.lifecycle.requests import visible_to
 from plugins.repairs import assets as A
 from plugins.repairs import work
 from plugins.repairs.reporting import file_report
-from web.auth import current_actor, visible_or_404
-from web.forms import Form
-from web.live import announce
-from web.params import BodyId, Cursor
-from web.routes.api import submit_key, unprocessable
-from web.routes.requests import read_common_fields
+from web.sdk import (
+    Actor,
+    BodyId,
+    Cursor,
+    Form,
+    announce,
+    current_actor,
+    read_common_fields,
+    submit_key,
+    unprocessable,
+    visible_or_404,
+    visible_to,
+)
+from web.sdk import gettext as _
 
 TAGS = ["repairs"]
 RECENT = 10  # requests on an asset's page

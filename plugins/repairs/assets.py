@@ -13,12 +13,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from core.db import icontains, write_transaction
-from core.i18n import gettext as _
-from core.tables import Department, ServiceRequest
-from core.tabular import CsvError, csv_text, read_rows
 from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.tables import RepairAsset, RepairLocation, RepairRequestDetail
+from web.sdk import (
+    CsvError,
+    Department,
+    ServiceRequest,
+    csv_text,
+    icontains,
+    read_rows,
+    write_transaction,
+)
+from web.sdk import gettext as _
 
 PAGE = 30
 KINDS = ("building", "floor", "room")

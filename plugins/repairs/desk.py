@@ -10,16 +10,21 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from core.i18n import gettext as _
-from core.identity.actor import Actor
-from core.lifecycle.requests import PRIORITIES
 from plugins.repairs import assets as A
 from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.reporting import file_report
-from web.errors import Refused
-from web.forms import Form
-from web.routes.desk_new import chosen_person, desk_page, staff_only, submitted_for
-from web.routes.requests import read_common_fields
+from web.sdk import (
+    PRIORITIES,
+    Actor,
+    Form,
+    Refused,
+    chosen_person,
+    desk_page,
+    read_common_fields,
+    staff_only,
+    submitted_for,
+)
+from web.sdk import gettext as _
 
 URL = "/s/repairs/desk/new"
 

@@ -14,14 +14,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.descriptors import Label
-from core.tables import ServiceRequest
 from plugins.repairs.tables import RepairAsset, RepairFollow, RepairLocation, RepairRequestDetail
+from web.sdk import OPEN, Label, ServiceRequest
 
 # A fault reported again within this window, while the first report is still open, is
 # offered to be joined rather than reported twice.
 DUPLICATE_WINDOW = timedelta(hours=72)
-OPEN = ("submitted", "pending_approval", "approved", "assigned", "in_progress", "on_hold")
 GUEST_KEY = "sticker"
 MAX_TOKEN = 64
 EVENT_LABELS: dict[str, Label] = {
@@ -105,7 +103,7 @@ async def open_reports(
         where &= RepairRequestDetail.asset == asset_id
     else:
         where &= (RepairRequestDetail.location == location_id) & RepairRequestDetail.asset.is_null()
-    where &= RepairRequestDetail.request.status.is_in(list(OPEN))
+    where &= RepairRequestDetail.request.status.is_in(sorted(s.value for s in OPEN))
     where &= RepairRequestDetail.request.submitted_at >= now - DUPLICATE_WINDOW
     rows = await (
         RepairRequestDetail.select(
@@ -197,8 +195,8 @@ async def forget_phones(ctx: Any = None, now: datetime | None = None) -> int:
     """Blank the phone numbers of sticker reporters and followers on requests closed more
     than :data:`PHONE_RETENTION` ago; one audit entry per organisation says how many.
     Idempotent (a second run finds nothing); the job ``repairs.forget_phones`` runs it daily."""
-    from core.identity.service import audit
-    from core.lifecycle.requests import now as current
+    from web.sdk import audit
+    from web.sdk import now as current
 
     cutoff = (now or current()) - PHONE_RETENTION
     closed = ServiceRequest.select(ServiceRequest.id).where(

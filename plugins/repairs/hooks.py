@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.config import Settings
-from core.descriptors import (
+from web.sdk import (
+    ORG_ADMIN,
+    SERVICE_ADMIN,
+    Actor,
     Kind,
     Label,
     NavItem,
@@ -15,10 +17,9 @@ from core.descriptors import (
     Permission,
     ReportSection,
     ServiceType,
+    Settings,
+    hookimpl,
 )
-from core.hookspecs import hookimpl
-from core.identity.actor import Actor
-from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
 
 SLUG = "repairs"
 MANAGE_ASSETS = "repairs.manage_assets"
@@ -191,9 +192,9 @@ def admin_pages(actor: Actor) -> list[NavItem]:
 
 @hookimpl
 async def seed_demo(org_id: int, users: dict[str, int]) -> None:
-    from core.tables import Team, TeamMember
     from plugins.repairs.assets import new_token
     from plugins.repairs.tables import RepairAsset, RepairLocation
+    from web.sdk import Team, TeamMember
 
     # Reports are dispatched at once: the demo technician is the repairs team.
     team = Team(org=org_id, service=SLUG, name="维修组 Repairs", strategy="round_robin")

@@ -41,26 +41,39 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from core import i18n
-from core.i18n import gettext as _
-from core.i18n import ngettext
-from core.identity.actor import Actor
-from core.identity.service import audit, enabled_plugins, load_actor, service_account
-from core.jobs import Job, JobContext
-from core.lifecycle.requests import NewRequest, now, submit, visible_to
-from core.lifecycle.routing import local_today
-from core.lifecycle.states import OPEN
-from core.tables import Organisation, ServiceRequest
 from plugins.repairs.access import can_manage, staff_only
 from plugins.repairs.assets import asset_by_code
 from plugins.repairs.guests import forget_phones
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS, SLUG
 from plugins.repairs.reporting import place_of
 from plugins.repairs.tables import RepairAsset, RepairRequestDetail, RepairSchedule
-from web.auth import current_actor
-from web.forms import Form
-from web.params import Cursor
-from web.templating import render
+from web.sdk import (
+    OPEN,
+    Actor,
+    Cursor,
+    Form,
+    Job,
+    JobContext,
+    NewRequest,
+    Organisation,
+    ServiceRequest,
+    audit,
+    catalogs_loaded,
+    current_actor,
+    enabled_plugins,
+    get_locale,
+    load_actor,
+    load_catalogs,
+    local_today,
+    ngettext,
+    now,
+    render,
+    service_account,
+    submit,
+    use_locale,
+    visible_to,
+)
+from web.sdk import gettext as _
 
 log = logging.getLogger("houqin.repairs.maintenance")
 
@@ -145,7 +158,7 @@ def day_label(day: date | None) -> str:
     if day is None:
         return ""
     skeleton = "MMMEd" if day.year == date.today().year else "yMMMEd"
-    return format_skeleton(skeleton, day, locale=i18n.get_locale())
+    return format_skeleton(skeleton, day, locale=get_locale())
 
 
 # ---------------------------------------------------------------- the job
@@ -216,7 +229,7 @@ async def _open_request(org: _Org, schedule: dict[str, Any], asset: dict[str, An
         if asset["location"]
         else None
     )
-    with i18n.use_locale(org.locale, org.time_zone):
+    with use_locale(org.locale, org.time_zone):
         title = _("Preventive maintenance: %(asset)s") % {"asset": asset["name"]}
         description = _(
             "Planned maintenance of %(asset)s (%(code)s), due on %(due)s."
@@ -313,7 +326,7 @@ async def _run_schedule(
 
 
 async def _maintainer(ctx: JobContext, org_id: int, locale: str, time_zone: str) -> Actor | None:
-    with i18n.use_locale(locale, time_zone):
+    with use_locale(locale, time_zone):
         name = _("Preventive maintenance")
     user_id = await service_account(org_id, SERVICE_KEY, name)
     return await load_actor(user_id, ctx.registry, ctx.registry.permissions, service_account=True)
@@ -328,8 +341,8 @@ async def run_maintenance(
     limits the run to some organisations. Organisations with the plugin off are skipped.
     """
     counts = {"created": 0, "advanced": 0, "failed": 0}
-    if not i18n.catalogs_loaded():
-        i18n.load_catalogs(p.path / "locale" for p in ctx.registry.installed.values())
+    if not catalogs_loaded():
+        load_catalogs(p.path / "locale" for p in ctx.registry.installed.values())
     orgs = Organisation.select(
         Organisation.id, Organisation.default_locale, Organisation.time_zone
     ).order_by(Organisation.id)

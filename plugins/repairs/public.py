@@ -24,24 +24,37 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent, Template
 
-from core.attachments import UploadRefused
-from core.i18n import gettext as _
-from core.identity.actor import Actor
-from core.identity.service import load_actor, service_account
-from core.lifecycle import feedback
-from core.lifecycle.requests import add_event, now
-from core.lifecycle.states import stepper
-from core.tables import RequestEvent
 from plugins.repairs import assets as A
 from plugins.repairs import guests as G
 from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.reporting import file_report
-from web.auth import RESOLVE_ORG, public_found
-from web.errors import Refused
-from web.forms import Form
-from web.live import announce, event_stream
-from web.templating import render
-from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+from web.sdk import (
+    RATING_TAGS,
+    RESOLVE_ORG,
+    UPLOADS,
+    Actor,
+    CannotRate,
+    Form,
+    Refused,
+    RequestEvent,
+    Status,
+    UploadRefused,
+    add_event,
+    announce,
+    event_stream,
+    file_parts,
+    limits_of,
+    load_actor,
+    now,
+    public_found,
+    rate,
+    read_uploads,
+    render,
+    service_account,
+    stepper,
+    storage_of,
+)
+from web.sdk import gettext as _
 
 # Reports, joins and ratings from one address: enough for a busy lobby, not for a script.
 PUBLIC_POSTS_PER_HOUR = 20
@@ -315,8 +328,8 @@ async def follow_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
             "service": REPAIRS,
             "steps": stepper(REPAIRS.steps, row["status"]),
             "events": await _public_timeline(follow["org"], row["id"]),
-            "rating_tags": feedback.TAGS,
-            "can_rate": follow["reporter"] and row["status"] == "resolved",
+            "rating_tags": RATING_TAGS,
+            "can_rate": follow["reporter"] and row["status"] == Status.RESOLVED,
             "just_sent": request.query_params.get("new") == "1",
         },
         block="live",
@@ -340,8 +353,8 @@ async def follow_rate(request: Request[Any, Any, Any], token: FromPath[str]) -> 
         raise Refused(_("Choose from one to five stars."), 422)
     guest = await _guest_actor(request, follow["org"])
     try:
-        await feedback.rate(guest, row, int(score), form.getall("tags"), form.get("comment")[:2000])
-    except feedback.CannotRate as exc:
+        await rate(guest, row, int(score), form.getall("tags"), form.get("comment")[:2000])
+    except CannotRate as exc:
         raise Refused(
             _("This repair cannot be rated now: it is not waiting for a rating."), 409
         ) from exc

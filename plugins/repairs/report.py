@@ -16,12 +16,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from core.descriptors import Figure, Period, ReportSection
-from core.i18n import gettext as _
-from core.reports import NONE, as_int, hours, in_period, money, number, percent, seconds_between
-from core.tables import ServiceRequest
 from plugins.repairs.assets import REPEAT_COUNT, REPEAT_WINDOW
 from plugins.repairs.hooks import REPAIRS, SLUG
+from web.sdk import (
+    NONE,
+    Figure,
+    Period,
+    ReportSection,
+    ServiceRequest,
+    as_int,
+    hours,
+    in_period,
+    money,
+    number,
+    percent,
+    seconds_between,
+)
+from web.sdk import gettext as _
 
 REPEAT_LIMIT = 50  # rows of the repeat-failures table
 

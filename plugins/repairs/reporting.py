@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from core.attachments import PreparedFile
-from core.identity.actor import Actor
-from core.lifecycle.requests import NewRequest, Submitted, submit
-from core.storage import Storage
 from plugins.repairs.assets import place_label
 from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.tables import RepairRequestDetail
+from web.sdk import Actor, NewRequest, PreparedFile, Storage, Submitted, submit
 
 
 def place_of(asset: dict[str, Any] | None, location: dict[str, Any] | None) -> str:

@@ -13,12 +13,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from core.attachments import UploadRefused
-from core.i18n import gettext as _
-from core.identity.actor import Actor
-from core.identity.service import audit
-from core.lifecycle.requests import PRIORITIES, now, visible_to
-from core.tables import Department
 from plugins.repairs import assets as A
 from plugins.repairs import desk, maintenance, work
 from plugins.repairs import guests as G
@@ -26,13 +20,29 @@ from plugins.repairs.access import can_manage, staff_only
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
 from plugins.repairs.reporting import file_report
 from plugins.repairs.tables import RepairAsset, RepairLocation
-from web.auth import current_actor
-from web.errors import Refused
-from web.forms import Form
-from web.params import Cursor
-from web.routes.requests import priority_label, read_common_fields, show_submitted
-from web.templating import render
-from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+from web.sdk import (
+    PRIORITIES,
+    UPLOADS,
+    Actor,
+    Cursor,
+    Department,
+    Form,
+    Refused,
+    UploadRefused,
+    audit,
+    current_actor,
+    file_parts,
+    limits_of,
+    now,
+    priority_label,
+    read_common_fields,
+    read_uploads,
+    render,
+    show_submitted,
+    storage_of,
+    visible_to,
+)
+from web.sdk import gettext as _
 
 MAX_STICKERS = 120
 

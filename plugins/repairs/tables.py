@@ -13,7 +13,7 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.tables import Department, Organisation, ServiceRequest, User
+from web.sdk import Department, Organisation, ServiceRequest, User
 
 
 class RepairLocation(Table, tablename="repairs_location"):

@@ -13,7 +13,7 @@ This module adds what a repair needs besides, for the request's assignee only:
   only how many parts and minutes were recorded, never what they cost.
 - **Waiting for parts**: core's HOLD with a ready-made note.
 - **Done, with a result photo**: the photos become the request's attachments and core's
-  RESOLVE is applied, in one write transaction inside :func:`core.attachments.staged`, so
+  RESOLVE is applied, in one write transaction inside :func:`staged` (SDK), so
   a refused file, a stale form or a crash leaves neither a status change nor stored bytes.
   The repairs rule: this button needs at least one photo; core's plain "Done" stays for
   work with nothing to photograph (a reset done remotely, say).
@@ -36,30 +36,53 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Sum
 
-from core import attachments
-from core.attachments import UploadRefused, record, staged
-from core.db import write_transaction
-from core.descriptors import Label, Panel
-from core.i18n import gettext as _
-from core.identity.actor import Actor
-from core.lifecycle.inbox import is_staff_for
-from core.lifecycle.requests import Conflict, add_event, now, transition
-from core.lifecycle.states import Action, IllegalTransition
-from core.reports import money
-from core.tables import ServiceRequest
 from plugins.repairs.assets import REPEAT_COUNT, REPEAT_WINDOW, place_label
 from plugins.repairs.tables import RepairRequestDetail, RepairWorkItem
-from web.auth import current_actor, visible_or_404
-from web.errors import Refused, changed_meanwhile
-from web.forms import Form
-from web.live import announce
-from web.templating import render
-from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+from web.sdk import (
+    IN_HAND,
+    PAUSED,
+    UPLOADS,
+    Action,
+    Actor,
+    Conflict,
+    Form,
+    IllegalTransition,
+    Label,
+    Limits,
+    Panel,
+    PreparedFile,
+    Refused,
+    ServiceRequest,
+    UploadRefused,
+    add_event,
+    after_commit,
+    announce,
+    changed_meanwhile,
+    count_attachments,
+    current_actor,
+    file_parts,
+    is_staff_for,
+    legal_from,
+    limits_of,
+    money,
+    now,
+    read_uploads,
+    record_attachments,
+    render,
+    staged,
+    storage_of,
+    transition,
+    update_request,
+    visible_or_404,
+    write_transaction,
+)
+from web.sdk import gettext as _
 
 SLUG = "repairs"
-WORKING = ("assigned", "in_progress", "on_hold")  # the assignee's hands are on it
-ON_THE_WAY = ("assigned", "in_progress")
-FINISHING = ("in_progress", "on_hold")  # core RESOLVE is legal from these
+# Where the plugin's own steps apply, read from core's state machine (never restated):
+WORKING = IN_HAND  # the assignee has it in hand: parts and labour are recorded
+ON_THE_WAY = IN_HAND - PAUSED  # not while on hold
+FINISHING = legal_from(Action.RESOLVE) & IN_HAND  # "done" resolves it
 MAX_ITEMS = 100  # per request: bounds the panel and ServiceRequest.cost
 MAX_QUANTITY = Decimal("9999")
 MAX_UNIT_COST = Decimal("1000000")
@@ -197,7 +220,7 @@ async def panels(actor: Actor, request: Mapping[str, Any]) -> list[Panel] | None
         "can_work": is_assignee and status in WORKING,
         "can_go": is_assignee and status in ON_THE_WAY and not (detail or {}).get("on_the_way_at"),
         "can_finish": is_assignee and status in FINISHING,
-        "can_wait": is_assignee and status == "in_progress",
+        "can_wait": is_assignee and status in legal_from(Action.HOLD),
         "form": Form({"kind": "part", "quantity": "1"}),
     }
     if not detail and not items and not context["can_work"]:
@@ -219,36 +242,6 @@ async def _assigned_row(actor: Actor, number: str) -> dict[str, Any]:
     return row
 
 
-async def _lock(actor: Actor, row: Mapping[str, Any], statuses: tuple[str, ...]) -> Any:
-    """Inside a write transaction: touch the request (a row lock on PostgreSQL) if it is
-    still the actor's and in one of ``statuses``; :class:`Conflict` otherwise."""
-    moment = now()
-    locked = (
-        await ServiceRequest.update({ServiceRequest.updated_at: moment})
-        .where(
-            (ServiceRequest.org == actor.org_id)
-            & (ServiceRequest.id == row["id"])
-            & (ServiceRequest.assignee == actor.user_id)
-            & ServiceRequest.status.is_in(list(statuses))
-        )
-        .returning(ServiceRequest.id)
-    )
-    if not locked:
-        raise Conflict(row["id"])
-    return moment
-
-
-def _first_response(row: Mapping[str, Any], moment: Any) -> dict[Any, Any]:
-    return {ServiceRequest.first_response_at: moment} if row["first_response_at"] is None else {}
-
-
-async def _deliver(org_id: int) -> None:
-    """After commit: send this change's notifications now, not at the next sweep."""
-    from core.notifications.outbox import deliver_soon
-
-    await deliver_soon(org_id)
-
-
 # ---------------------------------------------------------------- on the way
 
 
@@ -257,7 +250,8 @@ async def mark_on_the_way(actor: Actor, row: Mapping[str, Any]) -> bool:
     :class:`Conflict` when the request is no longer theirs to go to."""
     engine = ServiceRequest._meta.db
     async with write_transaction(engine):
-        moment = await _lock(actor, row, ON_THE_WAY)
+        # the technician setting off is the first response the requester sees
+        moment = await update_request(actor, row["id"], ON_THE_WAY, first_response=True)
         where = (RepairRequestDetail.org == actor.org_id) & (
             RepairRequestDetail.request == row["id"]
         )
@@ -273,11 +267,6 @@ async def mark_on_the_way(actor: Actor, row: Mapping[str, Any]) -> bool:
             await RepairRequestDetail.insert(
                 RepairRequestDetail(org=actor.org_id, request=row["id"], on_the_way_at=moment)
             )
-        await ServiceRequest.update({ServiceRequest.first_response_at: moment}).where(
-            (ServiceRequest.org == actor.org_id)
-            & (ServiceRequest.id == row["id"])
-            & ServiceRequest.first_response_at.is_null()
-        )
         await add_event(actor.org_id, row["id"], actor.user_id, "repairs.on_the_way", public=True)
     return True
 
@@ -373,7 +362,6 @@ async def add_item(actor: Actor, row: Mapping[str, Any], item: ItemInput) -> Dec
     org, request_id = actor.org_id, row["id"]
     mine = (RepairWorkItem.org == org) & (RepairWorkItem.request == request_id)
     async with write_transaction(engine):
-        await _lock(actor, row, WORKING)
         if await RepairWorkItem.count().where(mine) >= MAX_ITEMS:
             raise OverflowError(MAX_ITEMS)
         await RepairWorkItem.insert(
@@ -391,9 +379,8 @@ async def add_item(actor: Actor, row: Mapping[str, Any], item: ItemInput) -> Dec
         )
         summed = await RepairWorkItem.select(Sum(RepairWorkItem.cost).as_alias("total")).where(mine)
         total = dec(summed[0]["total"] if summed else 0)
-        await ServiceRequest.update({ServiceRequest.cost: total}).where(
-            (ServiceRequest.org == org) & (ServiceRequest.id == request_id)
-        )
+        # still the assignee's and in hand, else all of this rolls back (Conflict)
+        await update_request(actor, request_id, WORKING, changes={ServiceRequest.cost: total})
         await add_event(
             org,
             request_id,
@@ -489,7 +476,8 @@ async def waiting_for_parts(request: Request[Any, Any, Any], number: FromPath[st
             message=note,
             expected_version=form.version(),
             data={"reason": "parts"},
-            changes=_first_response(row, now()),
+            first_response=True,
+            assignee_only=True,
         )
     except (IllegalTransition, Conflict) as exc:
         raise changed_meanwhile() from exc
@@ -534,9 +522,9 @@ async def done_form(request: Request[Any, Any, Any], number: FromPath[str]) -> T
 async def resolve_with_photos(
     actor: Actor,
     row: Mapping[str, Any],
-    files: list[attachments.PreparedFile],
+    files: list[PreparedFile],
     storage: Any,
-    limits: attachments.Limits,
+    limits: Limits,
     note: str,
     version: int | None,
 ) -> None:
@@ -545,10 +533,10 @@ async def resolve_with_photos(
     a status that moved, one file too many)."""
     engine = ServiceRequest._meta.db
     async with staged(storage, files) as stored, write_transaction(engine):
-        moment = await _lock(actor, row, FINISHING)
-        if await attachments.count(actor.org_id, row["id"]) + len(stored) > limits.max_files:
+        moment = now()
+        if await count_attachments(actor.org_id, row["id"]) + len(stored) > limits.max_files:
             raise UploadRefused(UploadRefused.TOO_MANY, limit=limits.max_files)
-        await record(actor.org_id, row["id"], actor.user_id, stored, moment)
+        await record_attachments(actor.org_id, row["id"], actor.user_id, stored, moment)
         await transition(
             actor,
             actor.org_id,
@@ -557,9 +545,10 @@ async def resolve_with_photos(
             message=note,
             expected_version=version,
             data={"photos": len(stored)},
-            changes=_first_response(row, moment),
+            first_response=True,
+            assignee_only=True,
         )
-    await _deliver(actor.org_id)
+    await after_commit(actor.org_id)
 
 
 @post("/requests/{number:str}/done", opt=UPLOADS)
@@ -583,7 +572,7 @@ async def done_with_photo(
             request,
             form.data,
             "photos",
-            existing=await attachments.count(actor.org_id, row["id"]),
+            existing=await count_attachments(actor.org_id, row["id"]),
         )
         if not all(f.is_image for f in files):
             form.error("photos", _("The result must be a photo (JPEG, PNG or WebP), not a PDF."))

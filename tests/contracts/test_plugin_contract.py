@@ -89,7 +89,8 @@ def test_translations_present_and_zh_complete(plugin: InstalledPlugin, locale: s
 def test_permissions_are_prefixed(plugin: InstalledPlugin) -> None:
     caller = REGISTRY.pm.subset_hook_caller(
         "register_permissions",
-        remove_plugins=[p.module for p in PLUGINS if p is not plugin] + REGISTRY.core_modules,
+        remove_plugins=REGISTRY.hook_modules_of(p.slug for p in PLUGINS if p is not plugin)
+        + REGISTRY.core_modules,
     )
     for group in caller():
         for perm in group:

@@ -26,6 +26,7 @@ from core.lifecycle.dispatch import Candidate, pick
 from core.lifecycle.sla import BusinessCalendar, add_business_time, business_time_between
 from core.lifecycle.states import (
     EDITABLE,
+    IN_HAND,
     OPEN,
     PAUSED,
     TERMINAL,
@@ -33,6 +34,7 @@ from core.lifecycle.states import (
     Action,
     IllegalTransition,
     Status,
+    legal_from,
     next_status,
     stepper,
 )
@@ -182,6 +184,20 @@ def test_open_means_not_finished_and_not_done() -> None:
 
 def test_a_request_is_editable_until_work_starts() -> None:
     assert frozenset({S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED}) == EDITABLE
+
+
+def test_in_hand_is_from_assignment_to_resolution() -> None:
+    assert frozenset({S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD}) == IN_HAND
+
+
+def test_legal_from_reads_the_transition_table() -> None:
+    assert legal_from(A.RESOLVE) == frozenset({S.APPROVED, S.IN_PROGRESS, S.ON_HOLD})
+    assert legal_from(A.HOLD) == frozenset({S.IN_PROGRESS})
+    assert legal_from("cancel") == frozenset(
+        {S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED}
+    )
+    for action in Action:
+        assert legal_from(action) == {s for (s, a) in TRANSITIONS if a == action}
 
 
 # ---------------------------------------------------------------- the stepper

@@ -11,8 +11,9 @@ from litestar.testing import AsyncTestClient
 
 from core.default_plugin import GENERAL
 from core.identity.service import load_actor
-from core.lifecycle.requests import NewRequest, submit, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import Notification, RequestEvent, ServiceRequest, Team, TeamMember
 from plugins.repairs.hooks import REPAIRS
 from tests.conftest import csrf_of, login, make_org, post

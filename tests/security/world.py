@@ -23,8 +23,9 @@ from PIL import Image
 from core.attachments import Limits, Upload, add, prepare
 from core.default_plugin import GENERAL
 from core.identity.service import issue_token, load_actor, service_account
-from core.lifecycle.requests import NewRequest, submit, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import (
     ApiToken,
     ApprovalRule,

@@ -16,7 +16,7 @@ from core.descriptors import PluginInfo
 from core.hookspecs import hookimpl
 from core.identity.service import load_actor, set_plugin_enabled
 from core.lifecycle.approvals import ApprovalSubject
-from core.lifecycle.requests import NewRequest, submit
+from core.lifecycle.submit import NewRequest, submit
 from core.plugins import InstalledPlugin
 from core.tables import ApprovalStep, ServiceRequest
 from tests.conftest import OrgFixture, login, post

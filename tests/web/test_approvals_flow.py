@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from core.default_plugin import GENERAL
 from core.identity.service import create_department, load_actor
-from core.lifecycle.requests import NewRequest, submit
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import (
     ApprovalRule,
     ApprovalTask,

@@ -16,8 +16,9 @@ from core.attachments import Limits, Upload, UploadRefused, clean_name, prepare,
 from core.config import Settings
 from core.default_plugin import GENERAL
 from core.identity.service import issue_token, load_actor
-from core.lifecycle.requests import NewRequest, submit, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
+from core.lifecycle.submit import NewRequest, submit
 from core.storage import LocalStorage
 from core.tables import Attachment, RequestEvent, ServiceRequest
 from tests.conftest import OrgFixture, QueryCounter, login, post
@@ -327,7 +328,7 @@ async def test_a_body_over_the_route_limit_is_refused_early(
 async def test_a_failing_submit_deletes_the_stored_bytes(
     app, org: OrgFixture, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.lifecycle.requests as requests_module
+    import core.lifecycle.submit as requests_module
 
     files = prepare([Upload("a.jpg", photo()), Upload("b.pdf", PDF_BYTES)], Limits())
     original = requests_module.record

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from litestar.testing import AsyncTestClient
 
+from core.clock import now
 from core.default_plugin import GENERAL
 from core.identity.service import load_actor
-from core.lifecycle.requests import NewRequest, now, submit
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import ServiceRequest, Team, TeamMember
 from tests.conftest import QueryCounter, login, make_org, post
 

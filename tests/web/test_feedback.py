@@ -11,8 +11,9 @@ from core.default_plugin import GENERAL
 from core.identity.service import load_actor
 from core.lifecycle import inbox
 from core.lifecycle.feedback import CannotRate, rate
-from core.lifecycle.requests import NewRequest, submit, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import Rating, ServiceRequest
 from tests.conftest import OrgFixture, login, make_org, post
 

@@ -6,7 +6,7 @@ from litestar.testing import AsyncTestClient
 
 from core.default_plugin import GENERAL
 from core.identity.service import load_actor
-from core.lifecycle.requests import NewRequest, submit
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember
 from tests.conftest import login, make_org, post
 

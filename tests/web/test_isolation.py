@@ -108,7 +108,7 @@ async def test_files_of_requests_one_cannot_see_are_not_found(
     from core.attachments import Limits, Upload, prepare
     from core.default_plugin import GENERAL
     from core.identity.service import load_actor
-    from core.lifecycle.requests import NewRequest, submit
+    from core.lifecycle.submit import NewRequest, submit
     from core.tables import Attachment
     from tests.web.test_attachments import photo
 
@@ -168,7 +168,7 @@ async def test_request_edit_and_approval_steps_of_another_org_are_not_found(
 ) -> None:
     from core.default_plugin import GENERAL
     from core.identity.service import load_actor
-    from core.lifecycle.requests import NewRequest, submit
+    from core.lifecycle.submit import NewRequest, submit
     from core.tables import ApprovalRule, ApprovalTask, ServiceRequest
 
     steps = [{"kind": "role", "role": "org_admin", "user_ids": [], "levels_up": 0}]

@@ -17,8 +17,9 @@ from litestar.testing import AsyncTestClient
 from core.default_plugin import GENERAL
 from core.identity.service import load_actor
 from core.lifecycle.dispatch import assign
-from core.lifecycle.requests import NewRequest, submit, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
+from core.lifecycle.submit import NewRequest, submit
 from tests.conftest import OrgFixture, login, make_org
 
 HTMX = {"HX-Request": "true"}

@@ -29,7 +29,7 @@ from core.hookspecs import hookimpl
 from core.identity.service import load_actor
 from core.jobs import JobContext
 from core.lifecycle.notify import notify
-from core.lifecycle.requests import NewRequest, submit
+from core.lifecycle.submit import NewRequest, submit
 from core.notifications import Message, NotificationChannel, Undeliverable
 from core.notifications.outbox import MAX_ATTEMPTS, deliver_due, plan_deliveries
 from core.plugins import build_plugin_registry

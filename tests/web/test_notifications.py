@@ -6,8 +6,9 @@ from litestar.testing import AsyncTestClient
 
 from core.default_plugin import GENERAL
 from core.identity.service import load_actor
-from core.lifecycle.requests import NewRequest, submit, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import Notification, ServiceRequest
 from tests.conftest import login, make_org, post
 

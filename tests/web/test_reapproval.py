@@ -12,7 +12,7 @@ from decimal import Decimal
 from litestar.testing import AsyncTestClient
 
 from core.lifecycle.dispatch import assign
-from core.lifecycle.requests import transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
 from core.tables import (
     ApprovalStep,

@@ -12,10 +12,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core.clock import local_today
 from core.descriptors import Period
 from core.i18n import use_locale
 from core.identity.service import set_plugin_enabled
-from core.lifecycle.routing import local_today
 from core.reports import MAX_DAYS, PeriodError, core_section, parse_period
 from core.tables import Rating, RequestEvent, ServiceRequest
 from tests.conftest import OrgFixture, QueryCounter, login, make_org

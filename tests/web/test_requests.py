@@ -10,8 +10,9 @@ from litestar.testing import AsyncTestClient
 
 from core.default_plugin import GENERAL
 from core.identity.service import load_actor
-from core.lifecycle.requests import Conflict, NewRequest, submit, transition
+from core.lifecycle.kernel import Conflict, transition
 from core.lifecycle.states import Action, IllegalTransition
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import IdempotencyKey, RequestEvent, ServiceRequest
 from tests.conftest import OrgFixture, QueryCounter, login, post
 

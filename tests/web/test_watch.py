@@ -11,12 +11,14 @@ from datetime import timedelta
 
 from litestar.testing import AsyncTestClient
 
+from core.clock import now
 from core.default_plugin import GENERAL
 from core.identity.service import load_actor
 from core.jobs import Job, JobContext, SaqRunner, saq_config
 from core.lifecycle import watch
-from core.lifecycle.requests import NewRequest, now, submit, transition
+from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
+from core.lifecycle.submit import NewRequest, submit
 from core.tables import (
     ApprovalRule,
     ApprovalTask,

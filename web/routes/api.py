@@ -17,7 +17,7 @@ from litestar.status_codes import (
 
 from core.i18n import gettext as _
 from core.lifecycle import inbox
-from core.lifecycle.requests import submit
+from core.lifecycle.submit import submit
 from web.auth import current_actor, visible_or_404
 from web.errors import Refused
 from web.forms import Form

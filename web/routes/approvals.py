@@ -15,6 +15,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
+from core.clock import now
 from core.default_plugin import ADMIN, AUDIT_VIEW
 from core.i18n import gettext as _
 from core.identity.roles import ROLES, role_label
@@ -28,7 +29,6 @@ from core.lifecycle.approvals import (
     decide,
     fact_text,
 )
-from core.lifecycle.requests import now
 from core.lifecycle.routing import (
     NotYourStep,
     decide_step,

@@ -15,7 +15,7 @@ from piccolo.query import OrderByRaw
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle.dispatch import assign
-from core.lifecycle.requests import Conflict
+from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import OPEN, IllegalTransition
 from core.tables import ServiceRequest, Team, TeamMember
 from web.auth import current_actor

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle.reassign import MAX_MATCHES, find_people
-from core.lifecycle.requests import PRIORITIES, Submitted, submit
+from core.lifecycle.submit import PRIORITIES, Submitted, submit
 from core.tables import User
 from web.auth import current_actor
 from web.errors import Refused

@@ -23,8 +23,9 @@ from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle import inbox
 from core.lifecycle.editing import Edit, NotEditable, edit_request, may_edit
-from core.lifecycle.requests import PRIORITIES, Conflict
+from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import EDITABLE, IllegalTransition, Status
+from core.lifecycle.submit import PRIORITIES
 from web.auth import current_actor
 from web.errors import Refused, changed_meanwhile
 from web.forms import Form

@@ -16,7 +16,7 @@ from core.identity.actor import Actor
 from core.identity.service import audit
 from core.lifecycle import inbox
 from core.lifecycle.feedback import CannotRate, rate
-from core.lifecycle.requests import Conflict
+from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import IllegalTransition
 from core.tables import Rating
 from web.auth import current_actor

@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from core.lifecycle.requests import now
+from core.clock import now
 from core.notifications.text import notification_text as lifecycle_text
 from core.tables import Notification
 from web.auth import current_actor

@@ -18,8 +18,8 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from core.clock import local_today
 from core.descriptors import Period, ReportSection
-from core.lifecycle.routing import local_today
 from core.reports import (
     DEFAULT_DAYS,
     MAX_DAYS,

@@ -23,19 +23,14 @@ from core.identity.actor import Actor
 from core.lifecycle import inbox
 from core.lifecycle.editing import may_edit
 from core.lifecycle.feedback import TAGS
-from core.lifecycle.requests import (
-    PRIORITIES,
-    Conflict,
-    NewRequest,
-    Submitted,
-    submit,
-)
+from core.lifecycle.kernel import Conflict
 from core.lifecycle.routing import approval_chain
 from core.lifecycle.states import (
     EDITABLE,
     IllegalTransition,
     stepper,
 )
+from core.lifecycle.submit import PRIORITIES, NewRequest, Submitted, submit
 from core.plugins import collect
 from core.tables import ApprovalTask
 from web.auth import current_actor, visible_or_404
@@ -50,6 +45,7 @@ from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
 
 
 def priority_label(code: str) -> str:
+    """The priority ``code`` (one of ``PRIORITIES``) in the current language."""
     return {
         "low": _("Low"),
         "normal": _("Normal"),

@@ -17,8 +17,8 @@ from core.default_plugin import ADMIN
 from core.i18n import gettext as _
 from core.identity.service import audit
 from core.lifecycle.deadlines import calendar_of
-from core.lifecycle.requests import PRIORITIES
 from core.lifecycle.sla import BusinessCalendar
+from core.lifecycle.submit import PRIORITIES
 from core.parse import decimal, integer
 from core.tables import Organisation, SlaPolicy
 from web.auth import current_actor, permission_required

@@ -13,12 +13,13 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
+from core.clock import now
 from core.default_plugin import ADMIN
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.identity.service import audit, normalise_login
 from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch, open_loads
-from core.lifecycle.requests import Conflict, now, transition
+from core.lifecycle.kernel import Conflict, transition
 from core.lifecycle.states import Action, IllegalTransition, Status
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
 from web.auth import current_actor, permission_required, visible_or_404

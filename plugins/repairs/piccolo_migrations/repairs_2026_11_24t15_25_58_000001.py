@@ -6,7 +6,7 @@ the tables of the same migration are created, so they live in a migration of the
 The SQL is the same on SQLite and PostgreSQL.
 """
 
-from core.migration_steps import raw_sql_migration
+from web.sdk import raw_sql_migration
 
 ID = "2026-11-24T15:25:58:000001"
 VERSION = "1.38.0"

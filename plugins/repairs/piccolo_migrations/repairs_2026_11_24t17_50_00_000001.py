@@ -2,7 +2,7 @@
 (raw SQL: Piccolo's auto migrations do not track composite indexes; see the first
 index migration of this app)."""
 
-from core.migration_steps import raw_sql_migration
+from web.sdk import raw_sql_migration
 
 ID = "2026-11-24T17:50:00:000001"
 VERSION = "1.38.0"

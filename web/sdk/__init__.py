@@ -1,0 +1,221 @@
+"""The houqin SDK: the one module a plugin imports (docs/plugins.md, "The SDK").
+
+A plugin imports ``web.sdk`` and nothing else of core or web; ``make lint`` refuses
+anything else (tests/contracts/imports.py). Everything here is covered by core's tests
+and described in docs/plugins.md; what is not here is core's business and may change
+without notice. When a plugin needs something core does not offer, it is added here,
+with a docstring, a test and a line in docs/plugins.md, never reached around.
+
+The SDK sits above core and web (it is the layer where the two meet for a plugin):
+core never imports web, and nothing in core or web imports the SDK.
+
+Sections, in the order of docs/plugins.md:
+
+- declaring a plugin: :class:`PluginInfo`, :data:`hookimpl` and the descriptors that
+  hooks return (service types, tiles, navigation, panels, report sections, jobs);
+- people: :class:`Actor`, the role codes, audit, service accounts;
+- core's tables that plugin tables point at or read;
+- the lifecycle: submit, transition, add_event, after_commit, visibility, states;
+- time and language: the clock, gettext, locales;
+- data: transactions, search patterns, raw-SQL migrations, CSV, report formatting;
+- files: uploads, attachments, storage;
+- pages and routes: guards, forms, render, errors, live updates, query parameters,
+  and the submit helpers shared by the phone, desk and API forms.
+"""
+
+from __future__ import annotations
+
+from core.attachments import Limits, PreparedFile, UploadRefused, staged
+from core.attachments import count as count_attachments
+from core.attachments import record as record_attachments
+from core.clock import local_today, now
+from core.config import Settings
+from core.db import icontains, write_transaction
+from core.descriptors import (
+    Figure,
+    Kind,
+    Label,
+    NavItem,
+    Panel,
+    Period,
+    Permission,
+    PluginInfo,
+    ReportSection,
+    ServiceType,
+    Tile,
+)
+from core.hookspecs import hookimpl
+from core.i18n import catalogs_loaded, get_locale, gettext, load_catalogs, ngettext, use_locale
+from core.identity.actor import Actor
+from core.identity.roles import AGENT, AUDITOR, DISPATCHER, ORG_ADMIN, SERVICE_ADMIN
+from core.identity.service import audit, enabled_plugins, load_actor, service_account
+from core.jobs import Job, JobContext, enqueue
+from core.lifecycle.approvals import ApprovalSubject
+from core.lifecycle.feedback import TAGS as RATING_TAGS
+from core.lifecycle.feedback import CannotRate, rate
+from core.lifecycle.inbox import is_staff_for
+from core.lifecycle.kernel import Conflict, add_event, after_commit, transition, update_request
+from core.lifecycle.states import (
+    IN_HAND,
+    OPEN,
+    PAUSED,
+    Action,
+    IllegalTransition,
+    Status,
+    legal_from,
+    stepper,
+)
+from core.lifecycle.submit import PRIORITIES, NewRequest, Submitted, submit
+from core.lifecycle.visibility import visible_to
+from core.migration_steps import raw_sql_migration
+from core.notifications import Message, NotificationChannel, Undeliverable
+from core.parse import clean_text
+from core.parse import decimal as parse_decimal
+from core.parse import integer as parse_integer
+from core.parse import record_id as parse_id
+from core.reports import NONE, as_int, hours, in_period, money, number, percent, seconds_between
+from core.storage import Storage
+from core.tables import (
+    Department,
+    Organisation,
+    RequestEvent,
+    ServiceRequest,
+    Team,
+    TeamMember,
+    User,
+)
+from core.tabular import CsvError, csv_text, read_rows
+from web.auth import RESOLVE_ORG, current_actor, permission_required, public_found, visible_or_404
+from web.errors import Refused, changed_meanwhile
+from web.forms import Form
+from web.live import announce, event_stream
+from web.params import BodyId, Cursor, Offset, OptionalId
+from web.routes.api import submit_key, unprocessable
+from web.routes.desk_new import chosen_person, desk_page, staff_only, submitted_for
+from web.routes.requests import priority_label, read_common_fields, show_submitted
+from web.templating import render
+from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+
+__all__ = [
+    "AGENT",
+    "AUDITOR",
+    "DISPATCHER",
+    "IN_HAND",
+    "NONE",
+    "OPEN",
+    "ORG_ADMIN",
+    "PAUSED",
+    "PRIORITIES",
+    "RATING_TAGS",
+    "RESOLVE_ORG",
+    "SERVICE_ADMIN",
+    "UPLOADS",
+    "Action",
+    "Actor",
+    "ApprovalSubject",
+    "BodyId",
+    "CannotRate",
+    "Conflict",
+    "CsvError",
+    "Cursor",
+    "Department",
+    "Figure",
+    "Form",
+    "IllegalTransition",
+    "Job",
+    "JobContext",
+    "Kind",
+    "Label",
+    "Limits",
+    "Message",
+    "NavItem",
+    "NewRequest",
+    "NotificationChannel",
+    "Offset",
+    "OptionalId",
+    "Organisation",
+    "Panel",
+    "Period",
+    "Permission",
+    "PluginInfo",
+    "PreparedFile",
+    "Refused",
+    "ReportSection",
+    "RequestEvent",
+    "ServiceRequest",
+    "ServiceType",
+    "Settings",
+    "Status",
+    "Storage",
+    "Submitted",
+    "Team",
+    "TeamMember",
+    "Tile",
+    "Undeliverable",
+    "UploadRefused",
+    "User",
+    "add_event",
+    "after_commit",
+    "announce",
+    "as_int",
+    "audit",
+    "catalogs_loaded",
+    "changed_meanwhile",
+    "chosen_person",
+    "clean_text",
+    "count_attachments",
+    "csv_text",
+    "current_actor",
+    "desk_page",
+    "enabled_plugins",
+    "enqueue",
+    "event_stream",
+    "file_parts",
+    "get_locale",
+    "gettext",
+    "hookimpl",
+    "hours",
+    "icontains",
+    "in_period",
+    "is_staff_for",
+    "legal_from",
+    "limits_of",
+    "load_actor",
+    "load_catalogs",
+    "local_today",
+    "money",
+    "ngettext",
+    "now",
+    "number",
+    "parse_decimal",
+    "parse_id",
+    "parse_integer",
+    "percent",
+    "permission_required",
+    "priority_label",
+    "public_found",
+    "rate",
+    "raw_sql_migration",
+    "read_common_fields",
+    "read_rows",
+    "read_uploads",
+    "record_attachments",
+    "render",
+    "seconds_between",
+    "service_account",
+    "show_submitted",
+    "staff_only",
+    "staged",
+    "stepper",
+    "storage_of",
+    "submit",
+    "submit_key",
+    "submitted_for",
+    "transition",
+    "unprocessable",
+    "update_request",
+    "use_locale",
+    "visible_or_404",
+    "visible_to",
+    "write_transaction",
+]
