@@ -95,7 +95,7 @@ def _check_plugins(settings: Settings) -> Any:
 @main.command()
 def migrate() -> None:
     """Apply pending migrations of core and every installed plugin, in dependency order."""
-    from core.migrations import pending_migrations, run_migrations
+    from core.migrations import ForeignDatabase, pending_migrations, run_migrations
 
     _check_plugins(_settings())
 
@@ -104,7 +104,10 @@ def migrate() -> None:
         await run_migrations()
         return pending
 
-    applied = _with_engine(go)
+    try:
+        applied = _with_engine(go)
+    except ForeignDatabase as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Applied {len(applied)} migration(s)." if applied else "No migrations to apply.")
 
 

@@ -20,20 +20,42 @@ def _on_disk() -> list[tuple[str, str]]:
     return found
 
 
+class ForeignDatabase(RuntimeError):
+    """The database was migrated by migrations this code does not have (another
+    version's, or the ones squashed on 2026-12-02 before the first deploy)."""
+
+
+async def _applied() -> set[tuple[str, str]]:
+    if not await Migration.table_exists():
+        return set()
+    rows = await Migration.select(Migration.app_name, Migration.name)
+    return {(r["app_name"], r["name"]) for r in rows}
+
+
 async def pending_migrations() -> list[str]:
     """``app:migration_id`` of every migration not yet applied, in run order."""
+    done = await _applied()
+    return [f"{app}:{mid}" for app, mid in _on_disk() if (app, mid) not in done]
+
+
+async def check_not_foreign() -> None:
+    """Raise :class:`ForeignDatabase` when the database records migrations of an
+    installed app that are not on disk: running ours on top would fail half-way."""
     on_disk = _on_disk()
-    if not await Migration.table_exists():
-        return [f"{app}:{mid}" for app, mid in on_disk]
-    done = {
-        (r["app_name"], r["name"])
-        for r in await Migration.select(Migration.app_name, Migration.name)
-    }
-    return [f"{app}:{mid}" for app, mid in on_disk if (app, mid) not in done]
+    apps = {app for app, _mid in on_disk}
+    unknown = sorted(f"{a}:{m}" for a, m in await _applied() - set(on_disk) if a in apps)
+    if unknown:
+        raise ForeignDatabase(
+            f"This database was migrated by {len(unknown)} migration(s) this code does not "
+            f"have (first: {unknown[0]}); the migrations were squashed before the first "
+            "deploy. Start from a new database (for the embedded one: make clean, then "
+            "make run)."
+        )
 
 
 async def run_migrations(quiet: bool = True) -> None:
     """Apply every pending migration of every installed app, in dependency order."""
+    await check_not_foreign()  # before any change
     out = io.StringIO()
     with contextlib.redirect_stdout(out) if quiet else contextlib.nullcontext():
         result = await run_forwards(app_name="all")

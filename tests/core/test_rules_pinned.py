@@ -23,7 +23,12 @@ from core.lifecycle.approvals import (
     stricter,
 )
 from core.lifecycle.dispatch import Candidate, pick
-from core.lifecycle.sla import BusinessCalendar, add_business_time, business_time_between
+from core.lifecycle.sla import (
+    BusinessCalendar,
+    add_business_time,
+    business_time_between,
+    elapsed_business_time,
+)
 from core.lifecycle.states import (
     EDITABLE,
     IN_HAND,
@@ -403,3 +408,49 @@ def test_clock_arithmetic_wants_aware_datetimes() -> None:
             business_time_between(cal, start, T0)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         add_business_time(cal, T0, timedelta(hours=-1))
+
+
+# ---------------------------------------------------------------- SLA input, edges left by mutants
+
+NINE_TO_FIVE = ((time(9), time(17)),)
+
+
+@pytest.mark.parametrize("day", [-1, 7])
+def test_a_weekday_is_0_to_6_in_the_constructor_and_in_stored_data(day: int) -> None:
+    with pytest.raises(ValueError, match=r"0\.\.6"):
+        BusinessCalendar(weekly={day: NINE_TO_FIVE})
+    with pytest.raises(ValueError, match=r"0\.\.6"):
+        BusinessCalendar.from_dict({"weekly": {day: [["09:00", "17:00"]]}})
+
+
+def test_an_interval_is_exactly_a_pair() -> None:
+    with pytest.raises(ValueError, match="pair"):
+        BusinessCalendar(weekly={0: ((time(9), time(10), time(11)),)})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pair"):
+        BusinessCalendar.from_dict({"weekly": {0: [["09:00", "10:00", "11:00"]]}})
+    with pytest.raises(ValueError, match="pair"):
+        elapsed_business_time(BusinessCalendar(), T0, T0, [(T0, None, None)])  # type: ignore[list-item]
+
+
+def test_intervals_are_text_free_lists() -> None:
+    with pytest.raises(ValueError, match="list of"):
+        BusinessCalendar(weekly={0: "09:00-17:00"})  # type: ignore[dict-item]
+
+
+def test_an_overlap_with_the_last_interval_is_refused_and_named() -> None:
+    three = ((time(8), time(9)), (time(10), time(11)), (time(10, 30), time(12)))
+    with pytest.raises(ValueError, match="previous interval ends at 11:00"):
+        BusinessCalendar(weekly={0: three})
+
+
+def test_a_pause_inside_another_does_not_shorten_it() -> None:
+    cal = BusinessCalendar(weekly={d: ((time(0), time(23, 59)),) for d in range(7)})
+    start = T0
+    hour = timedelta(hours=1)
+    pauses = [
+        (start + hour, start + 2 * hour),  # A
+        (start + 5 * hour, start + 8 * hour),  # B
+        (start + 6 * hour, start + 7 * hour),  # C, inside B
+    ]
+    elapsed = elapsed_business_time(cal, start, start + 10 * hour, pauses)
+    assert elapsed == 10 * hour - hour - 3 * hour
