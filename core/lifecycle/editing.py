@@ -31,7 +31,20 @@ from core.descriptors import ServiceType
 from core.identity.actor import Actor
 from core.identity.roles import DISPATCHER, ORG_ADMIN
 from core.lifecycle.approvals import Decision, decide, needs_reapproval
+from core.lifecycle.deadlines import schedule
+from core.lifecycle.dispatch import auto_dispatch
 from core.lifecycle.kernel import row_for_change, transition, update_versioned
+from core.lifecycle.notify import notify
+from core.lifecycle.routing import (
+    SUBJECT_COLUMNS,
+    SUPERSEDED,
+    department_parents,
+    facts_for,
+    load_rules,
+    open_chain,
+    step_from_dict,
+    subject_of,
+)
 from core.lifecycle.states import EDITABLE, Action, Status
 from core.tables import (
     ApprovalRule,
@@ -110,7 +123,6 @@ async def held_decision(org_id: int, request_id: int, mode: str) -> Decision:
     """
     if mode != "chain":
         return Decision(mode=mode, rule_id=None, steps=())  # type: ignore[arg-type]
-    from core.lifecycle.routing import SUPERSEDED, step_from_dict
 
     rows = (
         await ApprovalStep.select(ApprovalStep.spec)
@@ -158,7 +170,6 @@ async def edit_request(
     (work has started: 409) or ``LookupError`` (not in the actor's organisation).
     Checking who may edit is the caller's job (:func:`may_edit`).
     """
-    from core.lifecycle.routing import SUBJECT_COLUMNS, subject_of
 
     org_id = actor.org_id
     async with write_transaction(ServiceRequest._meta.db):
@@ -209,8 +220,6 @@ async def edit_request(
             )
         )
         if "priority" in changed:
-            from core.lifecycle.deadlines import schedule
-
             await schedule(org_id, request_id)
         result = EditResult(changed=changed, status=status)
         if service.uses_approval:
@@ -223,7 +232,6 @@ async def _reroute(
     actor: Actor, service: ServiceType, subject: Any, row: Mapping[str, Any], result: EditResult
 ) -> EditResult:
     """Decide the edited request's approval again and apply it if more is needed."""
-    from core.lifecycle.routing import department_parents, facts_for, load_rules
 
     org_id, request_id = actor.org_id, subject.request_id
     rules = await load_rules(org_id, service.slug)
@@ -282,8 +290,6 @@ async def _back_to_approval(
     rule_name: str | None,
 ) -> Status:
     """Replace the chain: old steps superseded, tasks closed, assignment withdrawn."""
-    from core.lifecycle.notify import notify
-    from core.lifecycle.routing import SUPERSEDED, open_chain
 
     org_id, request_id = actor.org_id, row["id"]
     await ApprovalStep.update({ApprovalStep.status: SUPERSEDED}).where(
@@ -311,8 +317,6 @@ async def _back_to_approval(
     if pending:
         return Status.PENDING_APPROVAL
     if service.uses_dispatch:
-        from core.lifecycle.dispatch import auto_dispatch
-
         await auto_dispatch(org_id, request_id)
     return Status.APPROVED
 

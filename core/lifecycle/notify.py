@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.lifecycle.states import Status
+from core.notifications.outbox import plan_deliveries
 from core.tables import Notification
 
 # Who is told about a move to each status: the requester, the assignee, or both.
@@ -29,7 +30,6 @@ async def notify(
         rows = await Notification.insert(
             *[Notification(org=org_id, user=u, request=request_id, kind=kind) for u in recipients]
         ).returning(Notification.id, Notification.user)
-        from core.notifications.outbox import plan_deliveries
 
         await plan_deliveries(org_id, kind, [(row["id"], row["user"]) for row in rows])
 

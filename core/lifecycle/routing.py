@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.clock import local_today, now
+from core.db import write_transaction
 from core.identity.actor import Actor
 from core.identity.roles import ORG_ADMIN, SERVICE_ADMIN
 from core.lifecycle.approvals import (
@@ -31,7 +32,9 @@ from core.lifecycle.approvals import (
 from core.lifecycle.approvals import (
     Delegation as DelegationRule,
 )
+from core.lifecycle.dispatch import auto_dispatch
 from core.lifecycle.kernel import transition
+from core.lifecycle.notify import notify
 from core.lifecycle.states import Action, Status
 from core.tables import (
     ApprovalRule,
@@ -366,7 +369,6 @@ async def _activate_next(
                 for user_id in sorted(assignment.approver_ids)
             ]
         )
-        from core.lifecycle.notify import notify
 
         await notify(org_id, request_id, "approval_needed", assignment.approver_ids, None)
         return True
@@ -378,7 +380,6 @@ async def decide_step(
     actor: Actor, step_id: int, approve: bool, comment: str
 ) -> tuple[Status, str]:
     """An approver approves or rejects the pending step they were asked to decide."""
-    from core.db import write_transaction
 
     engine = ApprovalStep._meta.db
     async with write_transaction(engine):
@@ -470,8 +471,6 @@ async def decide_step(
         directory = await load_directory(actor.org_id, today)
         pending = await _activate_next(actor.org_id, request_id, facts, directory, today)
         if not pending:
-            from core.lifecycle.dispatch import auto_dispatch
-
             await auto_dispatch(actor.org_id, request_id)
         return (Status.PENDING_APPROVAL if pending else Status.APPROVED), task["number"]
 
