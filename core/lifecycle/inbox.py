@@ -7,15 +7,13 @@ from typing import Any
 from core.db import contains_pattern, like_operator
 from core.identity.actor import Actor
 from core.lifecycle.kernel import transition
-from core.lifecycle.states import OPEN, Action, Status
+from core.lifecycle.states import CANCELLABLE, OPEN, Action, Status
 from core.lifecycle.visibility import visible_to
 from core.tables import RequestEvent, ServiceRequest
 
 PAGE = 20
 SHOW = ("open", "closed", "all")
-CANCELLABLE_BY_REQUESTER = frozenset(
-    {Status.SUBMITTED, Status.PENDING_APPROVAL, Status.APPROVED, Status.ASSIGNED}
-)
+CANCELLABLE_BY_REQUESTER = CANCELLABLE  # the state machine's, for the requester
 
 
 class NotCancellable(Exception):

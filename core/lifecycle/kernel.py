@@ -21,7 +21,7 @@ from core.db import write_transaction
 from core.identity.actor import Actor
 from core.lifecycle.deadlines import schedule
 from core.lifecycle.notify import notify_status
-from core.lifecycle.states import Action, IllegalTransition, Status, next_status
+from core.lifecycle.states import TERMINAL, Action, IllegalTransition, Status, next_status
 from core.notifications.outbox import deliver_soon
 from core.tables import ApprovalTask, RequestEvent, ServiceRequest
 
@@ -113,7 +113,7 @@ async def transition(
             values[ServiceRequest.first_response_at] = moment
         if target == Status.RESOLVED:
             values[ServiceRequest.resolved_at] = moment
-        if target in (Status.CLOSED, Status.CANCELLED, Status.REJECTED):
+        if target in TERMINAL:
             values[ServiceRequest.closed_at] = moment
         if target == Status.REOPENED:
             values[ServiceRequest.resolved_at] = None

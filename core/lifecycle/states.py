@@ -130,6 +130,17 @@ def legal_from(action: Action | str) -> frozenset[Status]:
     return frozenset(state for (state, a) in TRANSITIONS if a == act)
 
 
+# Status sets the desk and the inbox act on, read from the table above:
+# waiting for someone to take it (assignable, nobody has it in hand),
+AWAITING_DISPATCH = legal_from(A.ASSIGN) - IN_HAND
+# may be given to someone without a hand-over (assignable, work not started),
+ASSIGNABLE = legal_from(A.ASSIGN) & legal_from(A.START)
+# may be handed over from one assignee to another,
+HANDOVER = legal_from(A.ASSIGN) & IN_HAND
+# may be withdrawn by the requester.
+CANCELLABLE = legal_from(A.CANCEL)
+
+
 def allowed_actions(status: Status | str) -> list[Action]:
     current = Status(status)
     return [action for (state, action) in TRANSITIONS if state == current]

@@ -30,7 +30,11 @@ from core.lifecycle.sla import (
     elapsed_business_time,
 )
 from core.lifecycle.states import (
+    ASSIGNABLE,
+    AWAITING_DISPATCH,
+    CANCELLABLE,
     EDITABLE,
+    HANDOVER,
     IN_HAND,
     OPEN,
     PAUSED,
@@ -193,6 +197,13 @@ def test_a_request_is_editable_until_work_starts() -> None:
 
 def test_in_hand_is_from_assignment_to_resolution() -> None:
     assert frozenset({S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD}) == IN_HAND
+
+
+def test_the_desk_and_inbox_sets_follow_the_table() -> None:
+    assert frozenset({S.APPROVED, S.REOPENED}) == AWAITING_DISPATCH
+    assert frozenset({S.APPROVED, S.ASSIGNED, S.REOPENED}) == ASSIGNABLE
+    assert frozenset({S.ASSIGNED, S.IN_PROGRESS}) == HANDOVER
+    assert frozenset({S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED}) == CANCELLABLE
 
 
 def test_legal_from_reads_the_transition_table() -> None:

@@ -16,7 +16,7 @@ from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle.dispatch import assign
 from core.lifecycle.kernel import Conflict
-from core.lifecycle.states import OPEN, IllegalTransition
+from core.lifecycle.states import AWAITING_DISPATCH, OPEN, IllegalTransition
 from core.tables import ServiceRequest, Team, TeamMember
 from web.auth import current_actor
 from web.forms import Form
@@ -45,7 +45,7 @@ async def _teams_for(request: Request[Any, Any, Any], actor: Actor) -> list[dict
 
 def _status_filter(show: str) -> list[str]:
     if show == "waiting":
-        return ["approved", "reopened"]
+        return sorted(s.value for s in AWAITING_DISPATCH)
     if show in ("assigned", "in_progress", "on_hold"):
         return [show]
     if show == "done":

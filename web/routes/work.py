@@ -18,9 +18,10 @@ from core.default_plugin import ADMIN
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.identity.service import audit, normalise_login
+from core.lifecycle import states
 from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch, open_loads
 from core.lifecycle.kernel import Conflict, transition
-from core.lifecycle.states import Action, IllegalTransition, Status
+from core.lifecycle.states import AWAITING_DISPATCH, Action, IllegalTransition
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
 from web.auth import current_actor, permission_required, visible_or_404
 from web.errors import Refused, changed_meanwhile
@@ -227,7 +228,7 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
     if scope is not None and not scope:
         raise PermissionDeniedException()
     where = (ServiceRequest.org == actor.org_id) & ServiceRequest.status.is_in(
-        [Status.APPROVED.value, Status.REOPENED.value]
+        sorted(s.value for s in AWAITING_DISPATCH)
     )
     if scope is not None:
         where &= ServiceRequest.service.is_in(sorted(scope))
@@ -287,7 +288,7 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
 
 # Requests a dispatcher may give to someone from the board or the queue: not started yet.
 # Started work changes hands only by a hand-over, which asks for a reason.
-ASSIGNABLE = frozenset({Status.APPROVED.value, Status.REOPENED.value, Status.ASSIGNED.value})
+ASSIGNABLE = frozenset(s.value for s in states.ASSIGNABLE)
 
 
 async def service_team_of(org_id: int, user_id: int, service: str) -> int | None:
@@ -342,7 +343,7 @@ async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) 
     return Redirect("/desk", status_code=303)
 
 
-HANDOVER = frozenset({Status.ASSIGNED.value, Status.IN_PROGRESS.value})
+HANDOVER = frozenset(s.value for s in states.HANDOVER)
 
 
 async def handover_options(
