@@ -13,7 +13,6 @@ from core.tables import RequestEvent, ServiceRequest
 
 PAGE = 20
 SHOW = ("open", "closed", "all")
-CANCELLABLE_BY_REQUESTER = CANCELLABLE  # the state machine's, for the requester
 
 
 class NotCancellable(Exception):
@@ -98,7 +97,7 @@ async def timeline(actor: Actor, row: dict[str, Any], limit: int = 200) -> list[
 
 
 def can_cancel(actor: Actor, row: dict[str, Any]) -> bool:
-    return row["requester"] == actor.user_id and Status(row["status"]) in CANCELLABLE_BY_REQUESTER
+    return row["requester"] == actor.user_id and Status(row["status"]) in CANCELLABLE
 
 
 async def cancel(actor: Actor, row: dict[str, Any], reason: str, version: int | None) -> Status:
@@ -107,7 +106,7 @@ async def cancel(actor: Actor, row: dict[str, Any], reason: str, version: int | 
     Raises :class:`NotCancellable`, or ``Conflict``/``IllegalTransition`` from
     :func:`transition` when the request changed meanwhile.
     """
-    if Status(row["status"]) not in CANCELLABLE_BY_REQUESTER:
+    if Status(row["status"]) not in CANCELLABLE:
         raise NotCancellable(row["number"])
     return await transition(
         actor,

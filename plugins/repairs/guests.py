@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from plugins.repairs.tables import RepairAsset, RepairFollow, RepairLocation, RepairRequestDetail
-from web.sdk import OPEN, Label, ServiceRequest
+from web.sdk import OPEN, Label, ServiceRequest, audit
+from web.sdk import now as utc_now
 
 # A fault reported again within this window, while the first report is still open, is
 # offered to be joined rather than reported twice.
@@ -195,10 +196,7 @@ async def forget_phones(ctx: Any = None, now: datetime | None = None) -> int:
     """Blank the phone numbers of sticker reporters and followers on requests closed more
     than :data:`PHONE_RETENTION` ago; one audit entry per organisation says how many.
     Idempotent (a second run finds nothing); the job ``repairs.forget_phones`` runs it daily."""
-    from web.sdk import audit
-    from web.sdk import now as current
-
-    cutoff = (now or current()) - PHONE_RETENTION
+    cutoff = (now or utc_now()) - PHONE_RETENTION
     closed = ServiceRequest.select(ServiceRequest.id).where(
         ServiceRequest.closed_at.is_not_null() & (ServiceRequest.closed_at < cutoff)
     )

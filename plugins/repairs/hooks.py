@@ -18,6 +18,8 @@ from web.sdk import (
     ReportSection,
     ServiceType,
     Settings,
+    Team,
+    TeamMember,
     hookimpl,
 )
 
@@ -194,7 +196,6 @@ def admin_pages(actor: Actor) -> list[NavItem]:
 async def seed_demo(org_id: int, users: dict[str, int]) -> None:
     from plugins.repairs.assets import new_token
     from plugins.repairs.tables import RepairAsset, RepairLocation
-    from web.sdk import Team, TeamMember
 
     # Reports are dispatched at once: the demo technician is the repairs team.
     team = Team(org=org_id, service=SLUG, name="维修组 Repairs", strategy="round_robin")

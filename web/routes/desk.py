@@ -16,13 +16,13 @@ from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle.dispatch import assign
 from core.lifecycle.kernel import Conflict
-from core.lifecycle.states import AWAITING_DISPATCH, OPEN, IllegalTransition
+from core.lifecycle.states import ASSIGNABLE, AWAITING_DISPATCH, OPEN, IllegalTransition
 from core.tables import ServiceRequest, Team, TeamMember
 from web.auth import current_actor
 from web.forms import Form
 from web.live import announce
 from web.params import Offset, OptionalId
-from web.routes.work import ASSIGNABLE, dispatch_scope, dispatches
+from web.routes.work import dispatch_scope, dispatches
 from web.templating import render
 
 PAGE = 50

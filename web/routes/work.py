@@ -18,10 +18,9 @@ from core.default_plugin import ADMIN
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.identity.service import audit, normalise_login
-from core.lifecycle import states
 from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch, open_loads
 from core.lifecycle.kernel import Conflict, transition
-from core.lifecycle.states import AWAITING_DISPATCH, Action, IllegalTransition
+from core.lifecycle.states import ASSIGNABLE, AWAITING_DISPATCH, HANDOVER, Action, IllegalTransition
 from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
 from web.auth import current_actor, permission_required, visible_or_404
 from web.errors import Refused, changed_meanwhile
@@ -286,11 +285,6 @@ async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-# Requests a dispatcher may give to someone from the board or the queue: not started yet.
-# Started work changes hands only by a hand-over, which asks for a reason.
-ASSIGNABLE = frozenset(s.value for s in states.ASSIGNABLE)
-
-
 async def service_team_of(org_id: int, user_id: int, service: str) -> int | None:
     """The agent's active team for ``service`` (the first), or None when they are in none."""
     row = await (
@@ -341,9 +335,6 @@ async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) 
     announce(request, actor.org_id, number)
     flash(request, category="success", message=_("Assigned."))
     return Redirect("/desk", status_code=303)
-
-
-HANDOVER = frozenset(s.value for s in states.HANDOVER)
 
 
 async def handover_options(
