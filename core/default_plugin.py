@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from core.descriptors import Kind, Label, NavItem, Permission, ServiceType, Tile
 from core.hookspecs import hookimpl
 from core.identity.actor import Actor
 from core.identity.roles import AGENT, APPROVER, AUDITOR, DISPATCHER, ORG_ADMIN, SERVICE_ADMIN
 from core.jobs import Job
+from core.lifecycle.actions import RequestAction
+from core.lifecycle.core_actions import CORE_ACTIONS
 from core.suggestions import MANAGE as SUGGESTIONS_MANAGE
 
 ADMIN = "core.admin"
@@ -32,6 +37,7 @@ GENERAL = ServiceType(
     description=lambda _: _("Anything else the logistics office can help with."),
     icon="clipboard-list",
     prefix="ZH",
+    uses_amount=True,  # optional on the form; amount tiers in the approval rules test it
     kinds=(
         Kind("facilities", lambda _: _("Facilities")),
         Kind("cleaning", lambda _: _("Cleaning")),
@@ -45,6 +51,12 @@ GENERAL = ServiceType(
 @hookimpl
 def register_service_types() -> list[ServiceType]:
     return [GENERAL]
+
+
+@hookimpl
+def request_actions(actor: Actor, request: Mapping[str, Any]) -> list[RequestAction]:
+    """Core's actions apply to every service's requests (core_actions.py)."""
+    return list(CORE_ACTIONS)
 
 
 @hookimpl

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from core.identity.actor import Actor
     from core.jobs import Job, JobContext
+    from core.lifecycle.actions import RequestAction
     from core.lifecycle.approvals import ApprovalSubject
     from core.notifications.channels import Message, NotificationChannel
 
@@ -243,6 +244,24 @@ def request_detail_panels(
     read the plugin's detail rows with a fixed number of queries); it must not write.
     The panels refresh live with the page, so forms in them work for the assignee
     while the requester watches.
+    """
+
+
+@hookspec
+def request_actions(
+    actor: Actor, request: Mapping[str, Any]
+) -> list[RequestAction] | Awaitable[list[RequestAction]] | None:
+    """Return the actions (:class:`core.lifecycle.actions.RequestAction`) of ``request``.
+
+    Called when a request page is shown and when an action is taken, for the
+    organisation's enabled plugins, with the same request row as
+    ``request_detail_panels``. Return every action of the request's service whatever its
+    status: core keeps those that apply now (``who``, ``statuses``, ``when``), renders
+    them as buttons (one primary), and runs the one taken inside its locked,
+    version-checked transaction. Answer None for other services' requests. Core's own
+    actions (accept, start, hold, resume, done, decline, close, reopen) come from the
+    default plugin through this hook. May be a coroutine function (one query at most);
+    must not write.
     """
 
 

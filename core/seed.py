@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from core.identity.service import create_department, create_org, create_user
+from core.lifecycle.approvals import Step
+from core.lifecycle.routing import step_to_dict
 from core.plugins import PluginRegistry
-from core.tables import Department, Organisation, SlaPolicy, Team, TeamMember
+from core.tables import ApprovalRule, Department, Organisation, SlaPolicy, Team, TeamMember
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "houqin-demo"  # noqa: S105 - documented demo accounts
@@ -66,6 +68,19 @@ async def seed_demo(registry: PluginRegistry) -> bool:
                 response_minutes=15,
                 resolution_minutes=120,
             ),
+        )
+        # Amount tiers on the general service: small requests go straight to the team,
+        # from ¥1 000 the requester's department head approves (the form says so first).
+        await ApprovalRule.insert(
+            ApprovalRule(
+                org=org_id,
+                position=10,
+                name="¥1000 起部门负责人审批 From ¥1000: department head",
+                service="general",
+                min_amount=1000,
+                mode="chain",
+                steps=[step_to_dict(Step("department_head"))],
+            )
         )
         for coro in registry.pm.hook.seed_demo(org_id=org_id, users=users):
             await coro

@@ -50,6 +50,7 @@ from web.live import LIVE_HANDLERS, channels_plugin
 from web.locale import LocaleMiddleware
 from web.logs import RequestLogMiddleware
 from web.params import bounded_path_ids
+from web.routes.actions import HANDLERS as ACTION_HANDLERS
 from web.routes.admin import ADMIN_HANDLERS
 from web.routes.api import API_HANDLERS
 from web.routes.approval_steps import STEP_HANDLERS
@@ -224,6 +225,7 @@ def create_app(
         route_handlers=[
             *ME_HANDLERS,
             *allow_uploads(REQUEST_HANDLERS, upload_limits),
+            *allow_uploads(ACTION_HANDLERS, upload_limits),
             *allow_uploads(ATTACHMENT_HANDLERS, upload_limits),
             *APPROVAL_HANDLERS,
             *STEP_HANDLERS,

@@ -16,6 +16,7 @@ from web.sdk import (
     Period,
     Permission,
     ReportSection,
+    RequestAction,
     ServiceType,
     Settings,
     Team,
@@ -59,6 +60,7 @@ __all__ = [
     "register_routes",
     "register_service_types",
     "report_sections",
+    "request_actions",
     "request_detail_panels",
     "seed_demo",
     "timeline_event_labels",
@@ -116,6 +118,15 @@ async def request_detail_panels(actor: Actor, request: Mapping[str, Any]) -> lis
     from plugins.repairs.work import panels
 
     return await panels(actor, request)
+
+
+@hookimpl
+async def request_actions(actor: Actor, request: Mapping[str, Any]) -> list[RequestAction] | None:
+    if request["service"] != SLUG:
+        return None
+    from plugins.repairs.work import actions
+
+    return await actions(actor, request)
 
 
 @hookimpl

@@ -1,25 +1,26 @@
 """The technician's steps on a repair, on top of core's one lifecycle.
 
-Core already has accept, start, hold, resume, decline and "Done" (/requests/{n}/work/…).
-This module adds what a repair needs besides, for the request's assignee only:
+Core offers accept, start, hold, resume, done and decline as request actions. Repairs
+adds its own actions through the same hook (:func:`actions`), run by core inside its
+locked, version-checked transaction, for the request's assignee only:
 
 - **On the way** (once): ``RepairRequestDetail.on_the_way_at`` set by a conditional update,
   and a public event ``repairs.on_the_way`` the requester sees live ("技师已出发"). It counts
   as the first response when nothing was said before.
-- **Parts and labour**: a :class:`RepairWorkItem` row per part (quantity × unit cost) or
-  labour entry (minutes), and ``ServiceRequest.cost`` kept at the sum of the items' costs
-  in the same transaction. Labour costs 0: there is no hourly-rate setting (yet). Items are
-  internal: the event ``repairs.work_item`` is not public, and the requester's panel says
-  only how many parts and minutes were recorded, never what they cost.
 - **Waiting for parts**: core's HOLD with a ready-made note.
-- **Done, with a result photo**: the photos become the request's attachments and core's
-  RESOLVE is applied, in one write transaction inside :func:`staged` (SDK), so
-  a refused file, a stale form or a crash leaves neither a status change nor stored bytes.
-  The repairs rule: this button needs at least one photo; core's plain "Done" stays for
-  work with nothing to photograph (a reset done remotely, say).
+- **Done, with a result photo**: core's RESOLVE with at least one photo, stored as the
+  request's attachments all or nothing (core's action page has the camera input). Core's
+  plain "Done" stays for work with nothing to photograph (a reset done remotely, say).
 
-Everything else on the request page (status, timeline, files) is core's. The panel
-(:func:`panels`) reads the detail with two queries whatever the number of items.
+And a form of its own on the panel, **parts and labour**: a :class:`RepairWorkItem` row
+per part (quantity × unit cost) or labour entry (minutes), and ``ServiceRequest.cost`` kept
+at the sum of the items' costs in the same transaction. Labour costs 0: there is no
+hourly-rate setting (yet). Items are internal: the event ``repairs.work_item`` is not
+public, and the requester's panel says only how many parts and minutes were recorded,
+never what they cost.
+
+Everything else on the request page (status, timeline, files, buttons) is core's. The
+panel (:func:`panels`) reads the detail with two queries whatever the number of items.
 """
 
 from __future__ import annotations
@@ -41,37 +42,27 @@ from plugins.repairs.tables import RepairRequestDetail, RepairWorkItem
 from web.sdk import (
     IN_HAND,
     PAUSED,
-    UPLOADS,
     Action,
+    ActionContext,
     Actor,
     Conflict,
     Form,
-    IllegalTransition,
     Label,
-    Limits,
+    NothingToDo,
     Panel,
-    PreparedFile,
     Refused,
+    RequestAction,
     ServiceRequest,
-    UploadRefused,
+    Status,
     add_event,
-    after_commit,
     announce,
     changed_meanwhile,
-    count_attachments,
     current_actor,
-    file_parts,
     is_staff_for,
     legal_from,
-    limits_of,
     money,
     now,
-    read_uploads,
-    record_attachments,
     render,
-    staged,
-    storage_of,
-    transition,
     update_request,
     visible_or_404,
     write_transaction,
@@ -218,9 +209,6 @@ async def panels(actor: Actor, request: Mapping[str, Any]) -> list[Panel] | None
         "money": money,
         "is_assignee": is_assignee,
         "can_work": is_assignee and status in WORKING,
-        "can_go": is_assignee and status in ON_THE_WAY and not (detail or {}).get("on_the_way_at"),
-        "can_finish": is_assignee and status in FINISHING,
-        "can_wait": is_assignee and status in legal_from(Action.HOLD),
         "form": Form({"kind": "part", "quantity": "1"}),
     }
     if not detail and not items and not context["can_work"]:
@@ -245,46 +233,44 @@ async def _assigned_row(actor: Actor, number: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- on the way
 
 
-async def mark_on_the_way(actor: Actor, row: Mapping[str, Any]) -> bool:
-    """Record that the assignee is on the way, once; False when it was said before.
-    :class:`Conflict` when the request is no longer theirs to go to."""
-    engine = ServiceRequest._meta.db
-    async with write_transaction(engine):
-        # the technician setting off is the first response the requester sees
-        moment = await update_request(actor, row["id"], ON_THE_WAY, first_response=True)
-        where = (RepairRequestDetail.org == actor.org_id) & (
-            RepairRequestDetail.request == row["id"]
-        )
-        done = (
-            await RepairRequestDetail.update({RepairRequestDetail.on_the_way_at: moment})
-            .where(where & RepairRequestDetail.on_the_way_at.is_null())
-            .returning(RepairRequestDetail.id)
-        )
-        if not done:
-            if await RepairRequestDetail.exists().where(where):
-                return False
-            # filed without the plugin's form (core's API): the detail row starts here
-            await RepairRequestDetail.insert(
-                RepairRequestDetail(org=actor.org_id, request=row["id"], on_the_way_at=moment)
+async def _set_off(ctx: ActionContext) -> None:
+    """Record that the assignee is on the way, once (a conditional update; a second tap
+    changes nothing). Core has checked status, holder and version in this transaction."""
+    where = (RepairRequestDetail.org == ctx.actor.org_id) & (
+        RepairRequestDetail.request == ctx.request["id"]
+    )
+    done = (
+        await RepairRequestDetail.update({RepairRequestDetail.on_the_way_at: ctx.moment})
+        .where(where & RepairRequestDetail.on_the_way_at.is_null())
+        .returning(RepairRequestDetail.id)
+    )
+    if not done:
+        if await RepairRequestDetail.exists().where(where):
+            raise NothingToDo()
+        # filed without the plugin's form (core's API): the detail row starts here
+        await RepairRequestDetail.insert(
+            RepairRequestDetail(
+                org=ctx.actor.org_id, request=ctx.request["id"], on_the_way_at=ctx.moment
             )
-        await add_event(actor.org_id, row["id"], actor.user_id, "repairs.on_the_way", public=True)
-    return True
+        )
 
 
-@post("/requests/{number:str}/on-the-way")
-async def on_the_way(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
-    actor = current_actor(request)
-    row = await _assigned_row(actor, number)
-    try:
-        said = await mark_on_the_way(actor, row)
-    except Conflict as exc:
-        raise changed_meanwhile() from exc
-    if said:
-        announce(request, actor.org_id, number)
-        flash(request, category="success", message=_("The requester sees you are on the way."))
-    else:
-        flash(request, category="success", message=_("You already said you are on the way."))
-    return Redirect(f"/requests/{number}", status_code=303)
+def on_the_way(already: bool) -> RequestAction:
+    """ "I'm on my way": public news for the requester ("技师已出发"), the first response
+    when nothing was said before; offered until it has been said."""
+    return RequestAction(
+        "repairs.on_the_way",
+        lambda _: _("I'm on my way"),
+        ON_THE_WAY,
+        effect=_set_off,
+        event="repairs.on_the_way",
+        first_response=True,
+        when=lambda _row: not already,
+        primary=True,
+        icon="car",
+        done=lambda _: _("The requester sees you are on the way."),
+        order=12,
+    )
 
 
 # ---------------------------------------------------------------- parts and labour
@@ -456,151 +442,55 @@ async def item_create(
     return Redirect(f"/requests/{number}", status_code=303)
 
 
-# ---------------------------------------------------------------- waiting for parts
+# ---------------------------------------------------------------- waiting for parts and done
+
+WAITING_FOR_PARTS = RequestAction(
+    "repairs.waiting_for_parts",
+    lambda _: _("Waiting for parts"),
+    legal_from(Action.HOLD) & IN_HAND,
+    transition=Action.HOLD,
+    note="optional",
+    note_prefix=lambda _: _("Waiting for parts"),
+    data={"reason": "parts"},
+    first_response=True,
+    icon="package",
+    done=lambda _: _("On hold until the parts arrive."),
+    order=61,
+)
+"""One tap: core's HOLD (the SLA clock pauses) with the note "Waiting for parts"."""
+
+DONE_WITH_PHOTO = RequestAction(
+    "repairs.done",
+    lambda _: _("Done, with a photo"),
+    FINISHING,
+    transition=Action.RESOLVE,
+    note="optional",
+    note_hint=lambda _: _("Note for the requester (optional)"),
+    photos="required",
+    prompt=lambda _: _(
+        "Take a photo of the result: the requester sees it with the news that the repair is done."
+    ),
+    first_response=True,
+    primary=True,
+    icon="camera",
+    done=lambda _: _("Done: the requester has been told."),
+    order=30,
+)
+"""The repairs rule: done needs a photo of the result (core's plain "Done" stays for work
+with nothing to photograph, a reset done remotely, say)."""
 
 
-@post("/requests/{number:str}/waiting-for-parts")
-async def waiting_for_parts(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
-    """One tap: core's HOLD (the SLA clock pauses) with the note "Waiting for parts"."""
-    actor = current_actor(request)
-    row = await _assigned_row(actor, number)
-    form = await Form.read(request)
-    which = form.get("note")[:500]
-    note = _("Waiting for parts") + (f": {which}" if which else "")
-    try:
-        await transition(
-            actor,
-            actor.org_id,
-            row["id"],
-            Action.HOLD,
-            message=note,
-            expected_version=form.version(),
-            data={"reason": "parts"},
-            first_response=True,
-            assignee_only=True,
+async def actions(actor: Actor, request: Mapping[str, Any]) -> list[RequestAction]:
+    """The repairs actions of ``request``; one query, only on the assignee's page while
+    "on the way" could still be said."""
+    already = False
+    if request["assignee"] == actor.user_id and Status(request["status"]) in ON_THE_WAY:
+        already = await RepairRequestDetail.exists().where(
+            (RepairRequestDetail.org == actor.org_id)
+            & (RepairRequestDetail.request == request["id"])
+            & RepairRequestDetail.on_the_way_at.is_not_null()
         )
-    except (IllegalTransition, Conflict) as exc:
-        raise changed_meanwhile() from exc
-    announce(request, actor.org_id, number)
-    flash(request, category="success", message=_("On hold until the parts arrive."))
-    return Redirect(f"/requests/{number}", status_code=303)
+    return [on_the_way(already), WAITING_FOR_PARTS, DONE_WITH_PHOTO]
 
 
-# ---------------------------------------------------------------- done, with a photo
-
-
-async def _done_page(
-    request: Request[Any, Any, Any],
-    row: Mapping[str, Any],
-    form: Form,
-    status: int = 200,
-    files_lost: bool = False,
-) -> Template:
-    return await render(
-        request,
-        "repairs/done.html",
-        {
-            "r": row,
-            "form": form,
-            "upload_limits": limits_of(request),
-            "files_lost": files_lost,
-            "back_url": f"/requests/{row['number']}",
-        },
-        status_code=status,
-    )
-
-
-@get("/requests/{number:str}/done")
-async def done_form(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
-    actor = current_actor(request)
-    row = await _assigned_row(actor, number)
-    if row["status"] not in FINISHING:
-        raise changed_meanwhile()
-    return await _done_page(request, row, Form({"version": str(row["version"])}))
-
-
-async def resolve_with_photos(
-    actor: Actor,
-    row: Mapping[str, Any],
-    files: list[PreparedFile],
-    storage: Any,
-    limits: Limits,
-    note: str,
-    version: int | None,
-) -> None:
-    """Store the photos and resolve the request, all or nothing: the bytes go into
-    storage first and are deleted again if the transaction fails (a stale ``version``,
-    a status that moved, one file too many)."""
-    engine = ServiceRequest._meta.db
-    async with staged(storage, files) as stored, write_transaction(engine):
-        moment = now()
-        if await count_attachments(actor.org_id, row["id"]) + len(stored) > limits.max_files:
-            raise UploadRefused(UploadRefused.TOO_MANY, limit=limits.max_files)
-        await record_attachments(actor.org_id, row["id"], actor.user_id, stored, moment)
-        await transition(
-            actor,
-            actor.org_id,
-            row["id"],
-            Action.RESOLVE,
-            message=note,
-            expected_version=version,
-            data={"photos": len(stored)},
-            first_response=True,
-            assignee_only=True,
-        )
-    await after_commit(actor.org_id)
-
-
-@post("/requests/{number:str}/done", opt=UPLOADS)
-async def done_with_photo(
-    request: Request[Any, Any, Any], number: FromPath[str]
-) -> Template | Redirect:
-    actor = current_actor(request)
-    row = await _assigned_row(actor, number)
-    form = await Form.read(request)
-    note = form.get("note")
-    if len(note) > 2000:
-        form.error("note", _("At most 2000 characters."))
-    if not file_parts(form.data, "photos"):
-        form.error("photos", _("Take at least one photo of the result."))
-    if not form.ok:
-        return await _done_page(
-            request, row, form, 422, files_lost=bool(file_parts(form.data, "photos"))
-        )
-    try:
-        files = await read_uploads(
-            request,
-            form.data,
-            "photos",
-            existing=await count_attachments(actor.org_id, row["id"]),
-        )
-        if not all(f.is_image for f in files):
-            form.error("photos", _("The result must be a photo (JPEG, PNG or WebP), not a PDF."))
-            return await _done_page(request, row, form, 422, files_lost=True)
-        await resolve_with_photos(
-            actor,
-            row,
-            files,
-            storage_of(request),
-            limits_of(request),
-            note,
-            form.version(),
-        )
-    except UploadRefused as exc:
-        form.error("photos", exc.message())
-        return await _done_page(request, row, form, exc.status_code, files_lost=True)
-    except (IllegalTransition, Conflict) as exc:
-        raise changed_meanwhile() from exc
-    announce(request, actor.org_id, number)
-    flash(request, category="success", message=_("Done: the requester has been told."))
-    return Redirect(f"/requests/{number}", status_code=303)
-
-
-HANDLERS: list[Any] = [
-    on_the_way,
-    work_page,
-    item_create,
-    waiting_for_parts,
-    done_form,
-    done_with_photo,
-]
+HANDLERS: list[Any] = [work_page, item_create]

@@ -10,8 +10,9 @@ testing found each of these able to change with every other test green.)
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,9 +25,11 @@ from core.lifecycle.approvals import (
 )
 from core.lifecycle.dispatch import Candidate, pick
 from core.lifecycle.sla import (
+    SEARCH_DAYS,
     BusinessCalendar,
     add_business_time,
     business_time_between,
+    due_at,
     elapsed_business_time,
 )
 from core.lifecycle.states import (
@@ -252,6 +255,7 @@ def test_the_stepper_of_a_service_without_approval_or_dispatch() -> None:
 # ---------------------------------------------------------------- dispatch
 
 T0 = datetime(2026, 11, 24, 9, tzinfo=UTC)
+H1 = timedelta(hours=1)
 
 
 def _agent(uid: int, load: int, minutes_ago: int | None) -> Candidate:
@@ -406,7 +410,7 @@ def test_stored_weekday_keys_may_be_numbers_or_digits() -> None:
 def test_holidays_are_dates_not_datetimes() -> None:
     with pytest.raises(ValueError):
         BusinessCalendar(holidays=frozenset({datetime(2026, 10, 1, tzinfo=UTC)}))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected a set of dates"):
         BusinessCalendar(extra_workdays="2026-10-10")  # type: ignore[arg-type]
 
 
@@ -441,6 +445,86 @@ def test_an_interval_is_exactly_a_pair() -> None:
         BusinessCalendar.from_dict({"weekly": {0: [["09:00", "10:00", "11:00"]]}})
     with pytest.raises(ValueError, match="pair"):
         elapsed_business_time(BusinessCalendar(), T0, T0, [(T0, None, None)])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="pair"):
+        BusinessCalendar(weekly={0: ((time(9),),)})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pair"):
+        BusinessCalendar.from_dict({"weekly": {0: [["09:00"]]}})
+    with pytest.raises(ValueError, match="pair"):
+        elapsed_business_time(BusinessCalendar(), T0, T0, [(T0,)])  # type: ignore[list-item]
+
+
+def test_back_to_back_intervals_are_allowed_and_both_count() -> None:
+    """A morning ending at 12:00 and a shift starting at 12:00 touch but do not overlap."""
+    cal = BusinessCalendar(weekly={0: ((time(9), time(12)), (time(12), time(13)))})
+    monday = datetime(2026, 11, 23, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert business_time_between(cal, monday, monday + timedelta(days=1)) == timedelta(hours=4)
+
+
+def test_a_zero_target_is_due_at_once() -> None:
+    """A zero target is valid (due immediately); only a negative one is refused."""
+    assert due_at(BusinessCalendar(), T0, timedelta(0)) == T0
+    with pytest.raises(ValueError, match="target must not be negative"):
+        due_at(BusinessCalendar(), T0, -timedelta(microseconds=1))
+
+
+def test_the_last_microsecond_of_the_day_is_midnight_however_it_was_written() -> None:
+    """An interval ending at 23:59:59.999999 — time.max, however it was constructed —
+    runs up to midnight: it is stored as 24:00 and round-the-clock service has no hole."""
+    last = time(23, 59, 59, 999999)  # equal to END_OF_DAY, not the same object
+    cal = BusinessCalendar(weekly={d: ((time(0), last),) for d in range(7)})
+    assert cal.to_dict()["weekly"]["0"] == [["00:00", "24:00"]]
+    assert business_time_between(cal, T0, T0 + timedelta(days=2)) == timedelta(days=2)
+
+
+def test_an_offset_that_is_none_is_naive() -> None:
+    """A tzinfo whose utcoffset() is None makes a naive datetime (Python's definition)."""
+
+    class Nowhere(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+    with pytest.raises(ValueError, match="naive"):
+        add_business_time(BusinessCalendar(), datetime(2026, 11, 24, 9, tzinfo=Nowhere()), H1)
+
+
+def test_the_search_reaches_its_last_day() -> None:
+    """add_business_time looks SEARCH_DAYS ahead, inclusive of the last day."""
+    start = datetime(2026, 11, 23, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
+    last = start.date() + timedelta(days=SEARCH_DAYS - 1)
+    cal = BusinessCalendar(
+        weekly={}, extra_workdays=frozenset({last}), extra_workday_hours=NINE_TO_FIVE
+    )
+    due = add_business_time(cal, start, timedelta(hours=1))
+    assert due == datetime.combine(last, time(10), ZoneInfo("Asia/Shanghai"))
+    beyond = BusinessCalendar(
+        weekly={},
+        extra_workdays=frozenset({last + timedelta(days=1)}),
+        extra_workday_hours=NINE_TO_FIVE,
+    )
+    with pytest.raises(ValueError, match="working time"):
+        add_business_time(beyond, start, timedelta(hours=1))
+
+
+def test_a_wall_time_in_the_spring_gap_is_the_instant_of_the_jump() -> None:
+    """Berlin jumps from 02:00 to 03:00 on 2026-03-29 (01:00 UTC): an interval starting at
+    02:30 starts at the jump, one ending at 02:30 ends there."""
+    berlin = ZoneInfo("Europe/Berlin")
+    jump = datetime(2026, 3, 29, 1, tzinfo=UTC)
+    midnight = datetime(2026, 3, 29, tzinfo=berlin)
+    starts_in_gap = BusinessCalendar(
+        time_zone="Europe/Berlin", weekly={6: ((time(2, 30), time(4)),)}
+    )
+    assert add_business_time(starts_in_gap, midnight, timedelta(minutes=1)) == jump + timedelta(
+        minutes=1
+    )
+    assert business_time_between(
+        starts_in_gap, midnight, midnight + timedelta(days=1)
+    ) == timedelta(hours=1)
+    ends_in_gap = BusinessCalendar(time_zone="Europe/Berlin", weekly={6: ((time(1), time(2, 30)),)})
+    assert add_business_time(ends_in_gap, midnight, timedelta(hours=1)) == jump
+    assert business_time_between(ends_in_gap, midnight, midnight + timedelta(days=1)) == timedelta(
+        hours=1
+    )
 
 
 def test_intervals_are_text_free_lists() -> None:

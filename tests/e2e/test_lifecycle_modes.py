@@ -55,6 +55,7 @@ T = TypeVar("T")
 
 # How long another person's action may take to show on the requester's open page.
 LIVE_MS = 3_000
+CHAIN_HEAD = {"kind": "department_head", "role": None, "user_ids": [], "levels_up": 0}
 DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
 # msgids of the general service's kinds (core/default_plugin.py): one kind per test
 KIND_LABEL = {
@@ -614,3 +615,43 @@ def test_manual_dispatch_from_the_desk_board(
     assert rec.events[1]["data"] == {"action": "auto_approve", "mode": "auto", "rule": None}
     assert assignment(rec)["data"]["how"] == "dispatcher"
     assert_analytics_ready(rec, world, "mm2")
+
+
+def test_the_form_says_who_approves_an_amount_before_it_is_sent(
+    browser: Any, live_server: str, live_database_url: str
+) -> None:
+    """Amount tiers from the phone: under ¥1 000 the form says "approved automatically";
+    typing 1 500 it names the department head (李娜, head of 销售部) before submitting,
+    and the request then waits for her."""
+    world = build_world(
+        live_database_url,
+        "facilities",
+        "least_load",
+        [Agent("am1", "王师傅")],
+        rule={"mode": "chain", "min_amount": 1000, "steps": [CHAIN_HEAD]},
+    )
+    with people(browser, live_server) as open_as:
+        employee = open_as(world.login("requester"))
+        page = employee.page
+        page.goto(employee.url("/new/general"))
+        page.locator("label.choice-chip", has_text=zh(KIND_LABEL["facilities"])).click()
+        page.locator("#f-title").fill("采购会议室投影仪")
+        outlook = page.locator("#outlook")
+        page.locator("#f-amount").fill("500")
+        expect(outlook).to_contain_text(zh("Approved automatically: it goes straight to the team."))
+        page.locator("#f-amount").fill("1500")
+        said = zh("Needs approval by %(names)s (head of %(department)s)") % {
+            "names": world.names["head"],
+            "department": "销售部",
+        }
+        expect(outlook).to_contain_text(said)
+        page.locator("form.request-form button[type=submit]").click()
+        page.wait_for_url(re.compile(r"/requests/ZH-\d{8}-\d{4}$"))
+        sees_status(page, "Waiting for approval")
+        number = page.url.rsplit("/", 1)[1]
+
+        head = open_as(world.login("head"))
+        head.page.goto(head.url("/approvals"))
+        expect(head.page.locator("li.approval-card", has_text=number)).to_have_count(1)
+    rec = recorded(live_database_url, world, number)
+    assert rec.request["approval_mode"] == "chain" and rec.request["amount"] == 1500

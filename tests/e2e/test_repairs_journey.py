@@ -161,7 +161,7 @@ def test_sticker_report_without_login_to_rating(
             zh("Accepted, on it"), timeout=LIVE_MS
         )
         with tp.expect_navigation():  # the technician sets off: the reporter sees it
-            tp.locator("form[action$='/on-the-way'] button[type=submit]").click()
+            tp.locator("button[data-action='repairs.on_the_way']").click()
         expect(page.locator("#live .timeline")).to_contain_text(
             zh_repairs("Technician on the way"), timeout=LIVE_MS
         )

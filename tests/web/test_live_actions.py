@@ -40,7 +40,7 @@ async def test_live_fragment_follows_the_status_with_its_actions(
     made = await submit(actor, GENERAL, NewRequest(kind="other", title="搬桌子"), channel="pwa")
     number = made.number
     cancel, rate = f'action="/requests/{number}/cancel"', f'action="/requests/{number}/rate"'
-    work = f'formaction="/requests/{number}/work/accept"'
+    work = f'formaction="/requests/{number}/actions/accept"'
 
     await login(client, org.logins["employee"])
     approved = await _fragment(client, number)

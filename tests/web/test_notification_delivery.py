@@ -128,7 +128,7 @@ async def _submit(app, org: OrgFixture, title: str = "会议室空调不制冷")
 async def _work(client: AsyncTestClient, org: OrgFixture, number: str, *steps: str) -> None:
     await login(client, org.logins["agent"])
     for step in steps:
-        response = await post(client, f"/requests/{number}/work/{step}")
+        response = await post(client, f"/requests/{number}/actions/{step}")
         assert response.status_code == 303, response.text
 
 

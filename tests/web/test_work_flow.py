@@ -55,7 +55,7 @@ async def test_full_cycle_dispatch_work_and_close(client: AsyncTestClient, app) 
     await login(client, org.logins[agent])
     tasks = await client.get("/tasks")
     assert made.number in tasks.text
-    url = f"/requests/{made.number}/work"
+    url = f"/requests/{made.number}/actions"
     assert (await post(client, f"{url}/accept")).status_code == 303
     assert (await _row(made))["first_response_at"] is not None
     assert (await post(client, f"{url}/start")).status_code == 303
@@ -71,7 +71,7 @@ async def test_full_cycle_dispatch_work_and_close(client: AsyncTestClient, app) 
     await login(client, org.logins["employee"])
     page = await client.get(f"/requests/{made.number}")
     assert "已更换灯管" in page.text
-    assert (await post(client, f"/requests/{made.number}/confirm")).status_code == 303
+    assert (await post(client, f"/requests/{made.number}/actions/close")).status_code == 303
     final = await _row(made)
     assert final["status"] == "closed" and final["closed_at"] is not None
     kinds = [
@@ -100,10 +100,10 @@ async def test_decline_passes_to_the_next_agent(client: AsyncTestClient, app) ->
     agent = next(name for name, uid in org.users.items() if uid == first)
     await login(client, org.logins[agent])
     assert (
-        await post(client, f"/requests/{made.number}/work/decline")
+        await post(client, f"/requests/{made.number}/actions/decline")
     ).status_code == 422  # reason needed
     assert (
-        await post(client, f"/requests/{made.number}/work/decline", {"note": "不在园区"})
+        await post(client, f"/requests/{made.number}/actions/decline", {"note": "不在园区"})
     ).status_code == 303
     row = await _row(made)
     assert row["status"] == "assigned" and row["assignee"] not in (None, first)
@@ -117,9 +117,9 @@ async def test_only_the_assignee_works_and_outsiders_see_nothing(
     assignee = (await _row(made))["assignee"]
     other = "agent2" if assignee == org.users["agent1"] else "agent1"
     await login(client, org.logins[other])
-    assert (await post(client, f"/requests/{made.number}/work/start")).status_code == 404
+    assert (await post(client, f"/requests/{made.number}/actions/start")).status_code == 404
     await login(client, org.logins["employee"])
-    assert (await post(client, f"/requests/{made.number}/work/start")).status_code == 403
+    assert (await post(client, f"/requests/{made.number}/actions/start")).status_code == 403
 
 
 async def test_manual_team_waits_on_the_dispatcher_board(client: AsyncTestClient, app) -> None:
@@ -156,12 +156,12 @@ async def test_reopen_needs_a_reason_and_goes_back_to_work(client: AsyncTestClie
     assignee = (await _row(made))["assignee"]
     agent = next(n for n, uid in org.users.items() if uid == assignee)
     await login(client, org.logins[agent])
-    await post(client, f"/requests/{made.number}/work/start")
-    await post(client, f"/requests/{made.number}/work/resolve")
+    await post(client, f"/requests/{made.number}/actions/start")
+    await post(client, f"/requests/{made.number}/actions/resolve")
     await login(client, org.logins["employee"])
-    assert (await post(client, f"/requests/{made.number}/reopen")).status_code == 422
+    assert (await post(client, f"/requests/{made.number}/actions/reopen")).status_code == 422
     assert (
-        await post(client, f"/requests/{made.number}/reopen", {"reason": "还是不亮"})
+        await post(client, f"/requests/{made.number}/actions/reopen", {"note": "还是不亮"})
     ).status_code == 303
     assert (await _row(made))["status"] == "reopened"
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -17,9 +17,12 @@ from litestar.status_codes import (
 
 from core.i18n import gettext as _
 from core.lifecycle import inbox
+from core.lifecycle.actions import ActionRefused, declared, offered, take
+from core.lifecycle.kernel import Conflict
+from core.lifecycle.states import IllegalTransition
 from core.lifecycle.submit import submit
 from web.auth import current_actor, visible_or_404
-from web.errors import Refused
+from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
 from web.params import BodyId, Cursor
@@ -67,6 +70,7 @@ class RequestIn(msgspec.Struct):
     description: str = ""
     location: str = ""
     priority: str = "normal"
+    amount: str = ""  # ¥ as text ("1500", "199.50"), for services that ask for one
 
 
 class RequestSummary(msgspec.Struct):
@@ -233,4 +237,70 @@ async def api_cancel(
     return _request_out(row, await inbox.timeline(actor, row))
 
 
-API_HANDLERS += [api_submit, api_my_requests, api_request, api_cancel]
+class ActionOut(msgspec.Struct):
+    """An action the caller may take on the request now."""
+
+    code: str
+    label: str
+    note: str | None
+    photos: str | None
+    primary: bool
+
+
+class ActionIn(msgspec.Struct):
+    """Taking an action: the note (required by some) and the version last read."""
+
+    note: str = ""
+    version: int | None = None
+
+
+@get("/requests/{number:str}/actions", summary="What I can do on a request now", tags=["requests"])
+async def api_actions(request: Request[Any, Any, Any], number: FromPath[str]) -> list[ActionOut]:
+    actor = current_actor(request)
+    row = await visible_or_404(actor, number)
+    return [
+        ActionOut(a.code, a.label(_), a.note, a.photos, i == 0)
+        for i, a in enumerate(await offered(actor, row))
+    ]
+
+
+@post(
+    "/requests/{number:str}/actions/{code:str}",
+    summary="Take an action on a request",
+    description="The same actions as the request page's buttons (see GET …/actions). A "
+    "stale `version` answers 409; a missing required note 422 with `errors.note`. Actions "
+    "that need photos are taken on the page (multipart), not here.",
+    tags=["requests"],
+    status_code=200,
+)
+async def api_take_action(
+    request: Request[Any, Any, Any],
+    number: FromPath[str],
+    code: FromPath[str],
+    data: JSONBody[ActionIn],
+) -> RequestOut | Response[dict[str, Any]]:
+    actor = current_actor(request)
+    row = await visible_or_404(actor, number)
+    action = (await declared(actor, row)).get(code)
+    if action is None:
+        raise NotFoundException()
+    if not action.is_for(actor, row):
+        raise PermissionDeniedException()
+    try:
+        if not action.applies(actor, row):
+            raise Conflict(row["id"])
+        await take(actor, row, action, note=data.note, expected_version=data.version)
+    except ActionRefused as refusal:
+        if refusal.status_code == HTTP_422_UNPROCESSABLE_ENTITY and refusal.field:
+            form = Form()
+            form.error(refusal.field, refusal.message)
+            return unprocessable(form)
+        raise Refused(refusal.message, refusal.status_code) from refusal
+    except (IllegalTransition, Conflict) as exc:
+        raise changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    row = await visible_or_404(actor, number)
+    return _request_out(row, await inbox.timeline(actor, row))
+
+
+API_HANDLERS += [api_submit, api_my_requests, api_request, api_cancel, api_actions, api_take_action]

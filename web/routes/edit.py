@@ -96,7 +96,9 @@ def read_edit(form: Form, row: dict[str, Any], asks_amount: bool) -> Edit | None
     amount: Decimal | None = row["amount"]
     if asks_amount:
         amount = parse_amount(form, "amount")
-        if amount is None and "amount" not in form.errors:
+        # optional on a service that asks for it, but an amount once given stays: removing
+        # it would route the request past the approval its amount needs
+        if amount is None and "amount" not in form.errors and row["amount"] is not None:
             form.error("amount", _("Enter the amount, e.g. 5000 or 199.50."))
     if not form.ok:
         return None

@@ -21,9 +21,11 @@ from core.attachments import UploadRefused
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle import inbox
+from core.lifecycle.actions import ActionRefused, offered
 from core.lifecycle.editing import may_edit
 from core.lifecycle.feedback import TAGS
 from core.lifecycle.kernel import Conflict
+from core.lifecycle.outlook import outlook
 from core.lifecycle.routing import approval_chain
 from core.lifecycle.states import (
     EDITABLE,
@@ -38,7 +40,7 @@ from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
 from web.params import Cursor
-from web.routes.approvals import step_label
+from web.routes.approvals import parse_amount, step_label
 from web.routes.work import handover_options
 from web.templating import render
 from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
@@ -85,10 +87,16 @@ def read_new_request(form: Form, service: Any) -> NewRequest | None:
     if kind not in {k.code for k in service.kinds}:
         form.error("kind", _("Choose what kind of request this is."))
     title, description, location, priority = read_common_fields(form)
+    amount = parse_amount(form, "amount") if service.uses_amount else None
     if not form.ok:
         return None
     return NewRequest(
-        kind=kind, title=title, description=description, location=location, priority=priority
+        kind=kind,
+        title=title,
+        description=description,
+        location=location,
+        priority=priority,
+        amount=amount,
     )
 
 
@@ -175,6 +183,25 @@ def show_submitted(
     return Redirect(f"/requests/{result.number}", status_code=303)
 
 
+@post("/new/{slug:str}/outlook")
+async def new_request_outlook(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+    """What will happen to the request being typed (htmx, as the person types): approved
+    at once, filed, or the approver by name. A half-typed amount counts as none."""
+    actor = current_actor(request)
+    service = _service_or_404(request, actor, slug)
+    form = await Form.read(request)
+    kind = form.get("kind")
+    amount = parse_amount(form, "amount") if service.uses_amount else None
+    ahead = (
+        await outlook(
+            actor, service.slug, kind if kind in {k.code for k in service.kinds} else "", amount
+        )
+        if service.uses_approval
+        else None
+    )
+    return await render(request, "requests/_outlook.html", {"service": service, "outlook": ahead})
+
+
 @get("/requests")
 async def my_requests(
     request: Request[Any, Any, Any],
@@ -202,7 +229,19 @@ async def my_requests(
 @get("/requests/{number:str}")
 async def request_detail(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
     actor = current_actor(request)
-    row = await visible_or_404(actor, number)
+    return await detail_page(request, actor, await visible_or_404(actor, number))
+
+
+async def detail_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    row: dict[str, Any],
+    *,
+    refusal: ActionRefused | None = None,
+    form: Form | None = None,
+) -> Template:
+    """The request page; after a refused action, with the refusal under its field and
+    the typed note kept (status 409/422, so nothing looks saved)."""
     events = await inbox.timeline(actor, row)
     files = await attachments.for_request(actor.org_id, row["id"])
     service = request.app.state.services.get(row["service"])
@@ -217,6 +256,7 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
     ):
         my_step = pending[0]
     panels = await collect(actor.hooks.request_detail_panels(actor=actor, request=row))
+    actions = await offered(actor, row)
     return await render(
         request,
         "requests/detail.html",
@@ -242,8 +282,13 @@ async def request_detail(request: Request[Any, Any, Any], number: FromPath[str])
             "priority_label": priority_label,
             "back_url": "/requests",
             "panels": sorted(panels, key=lambda p: p.order),
+            "agent_actions": [a for a in actions if a.who == "assignee"],
+            "requester_actions": [a for a in actions if a.who == "requester"],
+            "refusal": refusal,
+            "action_note": form.get("note") if form else "",
         },
         block="live",
+        status_code=refusal.status_code if refusal else 200,
     )
 
 
@@ -278,4 +323,11 @@ async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str])
     return Redirect(f"/requests/{number}", status_code=303)
 
 
-REQUEST_HANDLERS = [new_request, create_request, my_requests, request_detail, cancel_request]
+REQUEST_HANDLERS = [
+    new_request,
+    create_request,
+    new_request_outlook,
+    my_requests,
+    request_detail,
+    cancel_request,
+]

@@ -1,5 +1,6 @@
-"""Doing the work: agents' tasks, the requester's confirm/reopen, the dispatcher board,
-and teams in /admin. Every status change goes through core's ``transition``.
+"""Doing the work: agents' tasks and duty, hand-over, the dispatcher board, and teams in
+/admin. The buttons on a request (accept, start, done, close…) are request actions
+(web/routes/actions.py). Every status change goes through core's ``transition``.
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
-from core.clock import now
 from core.default_plugin import ADMIN
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.identity.service import audit, normalise_login
-from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, auto_dispatch, open_loads
-from core.lifecycle.kernel import Conflict, transition
-from core.lifecycle.states import ASSIGNABLE, AWAITING_DISPATCH, HANDOVER, Action, IllegalTransition
-from core.tables import RequestEvent, ServiceRequest, Team, TeamMember, User
+from core.lifecycle.dispatch import BUSY, STRATEGIES, assign, open_loads
+from core.lifecycle.kernel import Conflict
+from core.lifecycle.states import ASSIGNABLE, AWAITING_DISPATCH, HANDOVER, IllegalTransition
+from core.tables import ServiceRequest, Team, TeamMember, User
 from web.auth import current_actor, permission_required, visible_or_404
 from web.errors import Refused, changed_meanwhile
 from web.forms import Form
@@ -29,16 +29,6 @@ from web.live import announce
 from web.templating import render
 
 admin_only = [permission_required(ADMIN)]
-REOPEN_DAYS = 7
-
-# What the assignee may do, and whether a note is required.
-AGENT_ACTIONS: dict[str, tuple[Action, bool]] = {
-    "start": (Action.START, False),
-    "hold": (Action.HOLD, True),
-    "resume": (Action.RESUME, False),
-    "resolve": (Action.RESOLVE, False),
-    "decline": (Action.DECLINE, True),
-}
 
 
 @get("/tasks")
@@ -93,113 +83,6 @@ async def toggle_duty(request: Request[Any, Any, Any]) -> Redirect:
         request, category="success", message=_("You are on duty.") if on else _("You are off duty.")
     )
     return Redirect("/tasks", status_code=303)
-
-
-@post("/requests/{number:str}/work/{what:str}")
-async def agent_action(
-    request: Request[Any, Any, Any], number: FromPath[str], what: FromPath[str]
-) -> Template | Redirect:
-    actor = current_actor(request)
-    row = await visible_or_404(actor, number)
-    if row["assignee"] != actor.user_id:
-        raise PermissionDeniedException()
-    form = await Form.read(request)
-    note = form.get("note")[:2000]
-    if what == "accept":
-        if row["first_response_at"] is None:
-            await ServiceRequest.update({ServiceRequest.first_response_at: now()}).where(
-                (ServiceRequest.id == row["id"]) & ServiceRequest.first_response_at.is_null()
-            )
-        await RequestEvent.insert(
-            RequestEvent(
-                org=actor.org_id,
-                request=row["id"],
-                actor=actor.user_id,
-                kind="accepted",
-                message=note,
-            )
-        )
-        announce(request, actor.org_id, number)
-        flash(request, category="success", message=_("Accepted: the requester sees you are on it."))
-        return Redirect(f"/requests/{number}", status_code=303)
-    if what not in AGENT_ACTIONS:
-        raise NotFoundException()
-    action, needs_note = AGENT_ACTIONS[what]
-    if needs_note and not note:
-        raise Refused(_("Add a short note: the requester and the team will see it."), 422)
-    try:
-        await transition(
-            actor,
-            actor.org_id,
-            row["id"],
-            action,
-            message=note,
-            expected_version=form.version(),
-            changes=_first_response(row) | _release(action),
-        )
-        if action == Action.DECLINE:
-            await auto_dispatch(actor.org_id, row["id"])
-    except (IllegalTransition, Conflict) as exc:
-        raise changed_meanwhile() from exc
-    announce(request, actor.org_id, number)
-    flash(request, category="success", message=_("Saved."))
-    return Redirect(
-        "/tasks" if action == Action.DECLINE else f"/requests/{number}", status_code=303
-    )
-
-
-def _first_response(row: dict[str, Any]) -> dict[Any, Any]:
-    return {ServiceRequest.first_response_at: now()} if row["first_response_at"] is None else {}
-
-
-def _release(action: Action) -> dict[Any, Any]:
-    return {ServiceRequest.assignee: None} if action == Action.DECLINE else {}
-
-
-@post("/requests/{number:str}/confirm")
-async def confirm_done(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
-    """The requester confirms the result: the request is closed."""
-    actor = current_actor(request)
-    row = await visible_or_404(actor, number)
-    if row["requester"] != actor.user_id:
-        raise NotFoundException()
-    try:
-        await transition(actor, actor.org_id, row["id"], Action.CLOSE, data={"by": "requester"})
-    except (IllegalTransition, Conflict) as exc:
-        raise changed_meanwhile() from exc
-    announce(request, actor.org_id, number)
-    flash(request, category="success", message=_("Thank you: the request is closed."))
-    return Redirect(f"/requests/{number}", status_code=303)
-
-
-@post("/requests/{number:str}/reopen")
-async def reopen(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
-    """The requester reopens a resolved request within the reopen window."""
-    actor = current_actor(request)
-    row = await visible_or_404(actor, number)
-    if row["requester"] != actor.user_id:
-        raise NotFoundException()
-    form = await Form.read(request)
-    reason = form.get("reason")[:2000]
-    if not reason:
-        raise Refused(_("Say what is still wrong, so the team can fix it."), 422)
-    resolved = row["resolved_at"]
-    if resolved is not None and (now() - resolved).days >= REOPEN_DAYS:
-        raise Refused(
-            _("Requests can be reopened within %(n)d days. Please submit a new one.")
-            % {"n": REOPEN_DAYS},
-            HTTP_409_CONFLICT,
-        )
-    try:
-        await transition(actor, actor.org_id, row["id"], Action.REOPEN, message=reason)
-    except (IllegalTransition, Conflict) as exc:
-        raise changed_meanwhile() from exc
-    announce(request, actor.org_id, number)
-    flash(request, category="success", message=_("Reopened: the team has been told."))
-    return Redirect(f"/requests/{number}", status_code=303)
-
-
-# -- dispatcher board ------------------------------------------------------------------
 
 
 def dispatch_scope(request: Request[Any, Any, Any], actor: Actor) -> frozenset[str] | None:
@@ -538,9 +421,6 @@ WORK_HANDLERS = [
     handover,
     my_tasks,
     toggle_duty,
-    agent_action,
-    confirm_done,
-    reopen,
     dispatch_board,
     manual_assign,
     teams_page,

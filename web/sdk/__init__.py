@@ -50,6 +50,7 @@ from core.identity.actor import Actor
 from core.identity.roles import AGENT, AUDITOR, DISPATCHER, ORG_ADMIN, SERVICE_ADMIN
 from core.identity.service import audit, enabled_plugins, load_actor, service_account
 from core.jobs import Job, JobContext, enqueue
+from core.lifecycle.actions import ActionContext, ActionRefused, NothingToDo, RequestAction
 from core.lifecycle.approvals import ApprovalSubject
 from core.lifecycle.feedback import TAGS as RATING_TAGS
 from core.lifecycle.feedback import CannotRate, rate
@@ -111,6 +112,8 @@ __all__ = [
     "SERVICE_ADMIN",
     "UPLOADS",
     "Action",
+    "ActionContext",
+    "ActionRefused",
     "Actor",
     "ApprovalSubject",
     "BodyId",
@@ -130,6 +133,7 @@ __all__ = [
     "Message",
     "NavItem",
     "NewRequest",
+    "NothingToDo",
     "NotificationChannel",
     "Offset",
     "OptionalId",
@@ -141,6 +145,7 @@ __all__ = [
     "PreparedFile",
     "Refused",
     "ReportSection",
+    "RequestAction",
     "RequestEvent",
     "ServiceRequest",
     "ServiceType",

@@ -108,7 +108,9 @@ async def repair(app: Litestar, db: object) -> Repair:
 
 async def _start(client: AsyncTestClient, repair: Repair) -> None:
     version = (await _row(repair))["version"]
-    started = await post(client, f"/requests/{repair.number}/work/start", {"version": str(version)})
+    started = await post(
+        client, f"/requests/{repair.number}/actions/start", {"version": str(version)}
+    )
     assert started.status_code == 303, started.text
 
 
@@ -128,10 +130,10 @@ async def test_panel_shows_each_person_what_is_theirs(
     assert "会议室投影仪" in text and "ZC-0001" in text and "A301 会议室" in text
     assert f'href="/s/repairs/assets/{repair.asset_id}"' in text  # staff open the asset
     assert "王小明" in text and 'href="tel:13800001234"' in text
-    assert f'action="/s/repairs/requests/{repair.number}/on-the-way"' in text
+    assert f'formaction="/requests/{repair.number}/actions/repairs.on_the_way"' in text
     assert "Record a part" in text and "Record labour" in text
     assert "No parts or labour recorded yet." in text
-    assert "/done" not in text  # assigned: start the work first
+    assert "repairs.done" not in text  # assigned: start the work first
     await _start(client, repair)
     await post(
         client,
@@ -140,7 +142,7 @@ async def test_panel_shows_each_person_what_is_theirs(
     )
     text = (await client.get(f"/requests/{repair.number}")).text
     assert "保险丝 10A" in text and "¥25.00" in text
-    assert f'href="/s/repairs/requests/{repair.number}/done"' in text
+    assert f'href="/requests/{repair.number}/actions/repairs.done"' in text
     assert "Waiting for parts" in text
 
     await login(client, repair.org.logins["employee"])  # the requester
@@ -150,7 +152,11 @@ async def test_panel_shows_each_person_what_is_theirs(
     assert "王小明" not in text and "1380000" not in text  # the sticker reporter is staff-only
     assert "保险丝" not in text and "¥25.00" not in text and "12.50" not in text
     assert "Work recorded by the technician: 1 parts, 0 min of labour." in text
-    assert "on-the-way" not in text and "Record a part" not in text and "/done" not in text
+    assert (
+        "repairs.on_the_way" not in text
+        and "Record a part" not in text
+        and "repairs.done" not in text
+    )
 
 
 async def test_panel_reads_with_two_queries_whatever_the_items(
@@ -197,11 +203,11 @@ async def test_on_the_way_once_and_the_requester_sees_it(
     client: AsyncTestClient, repair: Repair
 ) -> None:
     await login(client, repair.org.logins["agent"])
-    url = f"/s/repairs/requests/{repair.number}/on-the-way"
+    url = f"/requests/{repair.number}/actions/repairs.on_the_way"
     first = await post(client, url)
     assert first.status_code == 303 and first.headers["location"] == f"/requests/{repair.number}"
-    second = await post(client, url)
-    assert second.status_code == 303
+    second = await post(client, url)  # a second tap: said already, nothing is added
+    assert second.status_code == 409
     events = await _events(repair, "repairs.on_the_way")
     assert len(events) == 1 and events[0]["public"] is True
     detail = (
@@ -225,10 +231,12 @@ async def test_on_the_way_only_while_coming(client: AsyncTestClient, repair: Rep
     await _start(client, repair)
     version = (await _row(repair))["version"]
     held = await post(
-        client, f"/requests/{repair.number}/work/hold", {"version": str(version), "note": "等配件"}
+        client,
+        f"/requests/{repair.number}/actions/hold",
+        {"version": str(version), "note": "等配件"},
     )
     assert held.status_code == 303
-    late = await post(client, f"/s/repairs/requests/{repair.number}/on-the-way")
+    late = await post(client, f"/requests/{repair.number}/actions/repairs.on_the_way")
     assert late.status_code == 409
     assert await _events(repair, "repairs.on_the_way") == []
 
@@ -322,7 +330,7 @@ async def test_waiting_for_parts_holds_with_a_note(client: AsyncTestClient, repa
     await login(client, repair.org.logins["agent"])
     await _start(client, repair)
     version = (await _row(repair))["version"]
-    url = f"/s/repairs/requests/{repair.number}/waiting-for-parts"
+    url = f"/requests/{repair.number}/actions/repairs.waiting_for_parts"
     stale = await post(client, url, {"version": str(version - 1)})
     assert stale.status_code == 409 and (await _row(repair))["status"] == "in_progress"
     held = await post(client, url, {"version": str(version), "note": "压缩机"})
@@ -341,13 +349,13 @@ async def test_done_with_a_photo_stores_it_and_resolves(
 ) -> None:
     await login(client, repair.org.logins["agent"])
     await _start(client, repair)
-    form = await client.get(f"/s/repairs/requests/{repair.number}/done")
+    form = await client.get(f"/requests/{repair.number}/actions/repairs.done")
     assert form.status_code == 200
     assert 'capture="environment"' in form.text and 'accept="image/*"' in form.text
     version = (await _row(repair))["version"]
     done = await post(
         client,
-        f"/s/repairs/requests/{repair.number}/done",
+        f"/requests/{repair.number}/actions/repairs.done",
         {"version": str(version), "note": "已更换灯泡"},
         files={"photos": ("after.jpg", jpeg(), "image/jpeg")},
     )
@@ -376,7 +384,7 @@ async def test_done_with_a_photo_stores_it_and_resolves(
     [
         ([], 422, "Take at least one photo of the result."),
         ([("notes.txt", b"just text", "image/jpeg")], 422, "is not a photo or a PDF"),
-        ([("report.pdf", PDF, "application/pdf")], 422, "must be a photo"),
+        ([("report.pdf", PDF, "application/pdf")], 422, "not a PDF"),
         (
             [("huge.jpg", b"\xff\xd8\xff" + b"0" * (1024 * 1024 + 10), "image/jpeg")],
             413,
@@ -402,7 +410,7 @@ async def test_done_refused_upload_changes_nothing(
     version = (await _row(repair))["version"]
     refused = await post(
         client,
-        f"/s/repairs/requests/{repair.number}/done",
+        f"/requests/{repair.number}/actions/repairs.done",
         {"version": str(version)},
         files=[("photos", f) for f in files] if files else None,
     )
@@ -422,7 +430,7 @@ async def test_done_with_a_stale_form_is_409_and_leaves_no_files(
     version = (await _row(repair))["version"]
     stale = await post(
         client,
-        f"/s/repairs/requests/{repair.number}/done",
+        f"/requests/{repair.number}/actions/repairs.done",
         {"version": str(version - 1)},
         files={"photos": ("after.jpg", jpeg(), "image/jpeg")},
     )
@@ -438,12 +446,12 @@ async def test_only_the_assignee_and_only_in_the_org(
 ) -> None:
     number = repair.number
     posts = [
-        (f"/s/repairs/requests/{number}/on-the-way", {}),
+        (f"/requests/{number}/actions/repairs.on_the_way", {}),
         (f"/s/repairs/requests/{number}/items", {"kind": "labour", "minutes": "5"}),
-        (f"/s/repairs/requests/{number}/waiting-for-parts", {}),
-        (f"/s/repairs/requests/{number}/done", {}),
+        (f"/requests/{number}/actions/repairs.waiting_for_parts", {}),
+        (f"/requests/{number}/actions/repairs.done", {}),
     ]
-    gets = [f"/s/repairs/requests/{number}/work", f"/s/repairs/requests/{number}/done"]
+    gets = [f"/s/repairs/requests/{number}/work", f"/requests/{number}/actions/repairs.done"]
     for who in ("employee", "repairs_admin", "admin"):  # they see it, but it is not theirs
         await login(client, repair.org.logins[who])
         for url, data in posts:
