@@ -46,6 +46,7 @@ class ActionRefused(Exception):
     def __init__(self, field: str, message: str, status_code: int = 422) -> None:
         super().__init__(message)
         self.field, self.message, self.status_code = field, message, status_code
+        self.action = ""  # the code of the action refused, set by whoever shows it
 
 
 class NothingToDo(Exception):
@@ -94,6 +95,9 @@ class RequestAction:
     - ``after``: run after the commit (decline: dispatch again).
     - ``primary``: the page shows one primary button (the first applicable one).
     - ``prompt``: a sentence on the page of an action that takes photos.
+    - ``confirm``: a question the browser asks before it posts (the action then has a
+      form of its own); ``unavailable``: what to say when it no longer applies (default:
+      the request changed in the meantime).
     - ``done``: the message after it worked; ``then``: where the person goes next.
     """
 
@@ -118,6 +122,8 @@ class RequestAction:
     danger: bool = False
     icon: str = ""
     prompt: Label | None = None
+    confirm: Label | None = None
+    unavailable: Label | None = None
     done: Label | None = None
     then: Literal["request", "tasks"] = "request"
     order: int = 100
@@ -125,6 +131,8 @@ class RequestAction:
     def __post_init__(self) -> None:
         if not self.code or len(self.code) > 40 or not self.code.replace(".", "_").isidentifier():
             raise ValueError(f"action code {self.code!r}: letters, digits, _ and . only")
+        if len(self.event) > 32:  # RequestEvent.kind
+            raise ValueError(f"action {self.code!r}: event {self.event!r} is over 32 characters")
         if self.transition is None and self.effect is None and not self.event:
             raise ValueError(
                 f"action {self.code!r} does nothing: give a transition, effect or event"

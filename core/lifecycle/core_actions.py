@@ -1,6 +1,6 @@
 """Core's own request actions, offered on every request through ``request_actions``
 (registered by the default plugin like any plugin's): the assignee's accept, start,
-hold, resume, done and decline, and the requester's close and reopen.
+hold, resume, done and decline, and the requester's close, reopen and cancel.
 
 Where each applies is read from the state machine (``legal_from``), never restated.
 """
@@ -129,7 +129,23 @@ REOPEN = RequestAction(
     order=20,
 )
 
-CORE_ACTIONS = (ACCEPT, START, RESUME, RESOLVE, HOLD, DECLINE, CLOSE, REOPEN)
+CANCEL = RequestAction(
+    "cancel",
+    lambda _: _("Cancel request"),
+    legal_from(Action.CANCEL),
+    who="requester",
+    transition=Action.CANCEL,
+    note="optional",
+    note_hint=lambda _: _("Reason (optional)"),
+    danger=True,
+    icon="x",
+    confirm=lambda _: _("Cancel this request?"),
+    unavailable=lambda _: _("This request can no longer be cancelled: work on it has started."),
+    done=lambda _: _("The request is cancelled."),
+    order=90,
+)
+
+CORE_ACTIONS = (ACCEPT, START, RESUME, RESOLVE, HOLD, DECLINE, CLOSE, REOPEN, CANCEL)
 """Every core action, in the order they are declared."""
 
 __all__ = ["CORE_ACTIONS", "REOPEN_DAYS"]

@@ -43,6 +43,8 @@ def test_an_action_needs_a_clean_code_and_an_effect() -> None:
         RequestAction("", lambda _: "x", frozenset({S.ASSIGNED}), event="x.y")
     with pytest.raises(ValueError, match="does nothing"):
         RequestAction("x.y", lambda _: "x", frozenset({S.ASSIGNED}))
+    with pytest.raises(ValueError, match="32"):
+        RequestAction("x.y", lambda _: "x", frozenset({S.ASSIGNED}), event="x." + "y" * 31)
     RequestAction("keys.hand_back", lambda _: "x", frozenset({S.ASSIGNED}), event="keys.back")
 
 
@@ -55,10 +57,15 @@ def test_the_assignee_sees_the_work_steps_of_each_status_primary_first() -> None
         assert _codes(AGENT, status) == [], status
 
 
-def test_the_requester_closes_or_reopens_a_resolved_request_only() -> None:
+def test_the_requester_closes_or_reopens_a_resolved_request_and_cancels_before_work() -> None:
     assert _codes(REQUESTER, S.RESOLVED) == ["close", "reopen"]
-    for status in set(Status) - {S.RESOLVED}:
+    before_work = {S.SUBMITTED, S.PENDING_APPROVAL, S.APPROVED, S.ASSIGNED}
+    for status in before_work:
+        assert _codes(REQUESTER, status) == ["cancel"], status
+    for status in set(Status) - {S.RESOLVED} - before_work:
         assert _codes(REQUESTER, status) == [], status
+    cancel = BY_CODE["cancel"]
+    assert cancel.confirm is not None and cancel.unavailable is not None and cancel.danger
 
 
 def test_nobody_else_gets_any_action() -> None:
@@ -80,6 +87,7 @@ def test_core_actions_move_as_the_state_machine_says() -> None:
         "decline": Action.DECLINE,
         "close": Action.CLOSE,
         "reopen": Action.REOPEN,
+        "cancel": Action.CANCEL,
     }
     assert BY_CODE["accept"].event == "accepted" and BY_CODE["accept"].first_response
     assert not BY_CODE["decline"].first_response and BY_CODE["decline"].then == "tasks"

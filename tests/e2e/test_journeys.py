@@ -294,7 +294,7 @@ def test_request_submitted_on_phone_updates_live_on_a_second_device(
         second.wait_for_url(phone.url("/"))
         second.goto(phone.url(f"/requests/{number}"))
         second.once("dialog", lambda dialog: dialog.accept())
-        second.locator("form[action$='/cancel'] button[type=submit]").click()
+        second.locator("button[data-action=cancel]").click()
         expect(second.locator("#live .request-head .status")).to_have_text(zh("Cancelled"))
     finally:
         other.close()

@@ -39,7 +39,10 @@ async def test_live_fragment_follows_the_status_with_its_actions(
     actor = await load_actor(org.users["employee"], app.state.plugins, app.state.permissions)
     made = await submit(actor, GENERAL, NewRequest(kind="other", title="搬桌子"), channel="pwa")
     number = made.number
-    cancel, rate = f'action="/requests/{number}/cancel"', f'action="/requests/{number}/rate"'
+    cancel, rate = (
+        f'action="/requests/{number}/actions/cancel"',
+        f'action="/requests/{number}/rate"',
+    )
     work = f'formaction="/requests/{number}/actions/accept"'
 
     await login(client, org.logins["employee"])

@@ -118,7 +118,7 @@ async def test_other_peoples_requests_are_not_found(
     assert (await client.get(f"/requests/{mine.number}")).status_code == 200
     await login(client, org.logins["notices_admin"])  # service admin of another service
     assert (await client.get(f"/requests/{mine.number}")).status_code == 404
-    assert (await post(client, f"/requests/{mine.number}/cancel")).status_code == 404
+    assert (await post(client, f"/requests/{mine.number}/actions/cancel")).status_code == 404
     assert mine.number not in (await client.get("/requests?show=all")).text
     await login(client, org.logins["admin"])  # another organisation's request, even for an admin
     assert (await client.get(f"/requests/{foreign.number}")).status_code == 404
@@ -128,7 +128,7 @@ async def test_requester_cancels_once(client: AsyncTestClient, org: OrgFixture) 
     await login(client, org.logins["employee"])
     number = (await post(client, "/new/general", _form("c1"))).headers["location"].rsplit("/", 1)[1]
     assert (
-        await post(client, f"/requests/{number}/cancel", {"reason": "不需要了"})
+        await post(client, f"/requests/{number}/actions/cancel", {"note": "不需要了"})
     ).status_code == 303
     row = (
         await ServiceRequest.objects()
@@ -136,7 +136,7 @@ async def test_requester_cancels_once(client: AsyncTestClient, org: OrgFixture) 
         .first()
     )
     assert row.status == "cancelled" and row.closed_at is not None
-    again = await post(client, f"/requests/{number}/cancel")
+    again = await post(client, f"/requests/{number}/actions/cancel")
     assert again.status_code == 409
     assert "can no longer be cancelled" in again.text
     assert number in (await client.get("/requests?show=closed")).text

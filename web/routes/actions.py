@@ -43,6 +43,12 @@ async def action_of(actor: Actor, row: dict[str, Any], code: str) -> RequestActi
     return action
 
 
+def no_longer(action: RequestAction) -> ActionRefused:
+    """409 for an action that no longer applies, in its own words when it has them."""
+    message = action.unavailable(_) if action.unavailable else changed_meanwhile().detail
+    return ActionRefused("", message, 409)
+
+
 async def run_action(
     request: Request[Any, Any, Any],
     actor: Actor,
@@ -53,7 +59,7 @@ async def run_action(
     """Take ``action`` with the form's note, photos and version; :class:`ActionRefused`
     (with the field it is about) for anything that stops it, in the user's language."""
     if not action.applies(actor, row):
-        raise ActionRefused("", changed_meanwhile().detail, 409)
+        raise no_longer(action)
     files = []
     if action.photos is not None:
         try:
@@ -83,7 +89,7 @@ async def run_action(
     except UploadRefused as exc:
         raise ActionRefused(PHOTOS, exc.message(), exc.status_code) from exc
     except (IllegalTransition, Conflict) as exc:
-        raise ActionRefused("", changed_meanwhile().detail, 409) from exc
+        raise no_longer(action) from exc
 
 
 async def _action_page(
@@ -139,6 +145,7 @@ async def take_action(
     try:
         done = await run_action(request, actor, row, action, form)
     except ActionRefused as refusal:
+        refusal.action = action.code
         if action.photos is not None and refusal.status_code != 409:
             return await _action_page(request, row, action, form, refusal)
         return await detail_page(request, actor, row, refusal=refusal, form=form)

@@ -22,10 +22,11 @@ from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import IllegalTransition
 from core.lifecycle.submit import submit
 from web.auth import current_actor, visible_or_404
-from web.errors import Refused, changed_meanwhile
+from web.errors import Refused
 from web.forms import Form
 from web.live import announce
 from web.params import BodyId, Cursor
+from web.routes.actions import no_longer
 from web.routes.requests import cancel_or_refuse, read_new_request
 
 
@@ -288,7 +289,7 @@ async def api_take_action(
         raise PermissionDeniedException()
     try:
         if not action.applies(actor, row):
-            raise Conflict(row["id"])
+            raise no_longer(action)
         await take(actor, row, action, note=data.note, expected_version=data.version)
     except ActionRefused as refusal:
         if refusal.status_code == HTTP_422_UNPROCESSABLE_ENTITY and refusal.field:
@@ -297,7 +298,8 @@ async def api_take_action(
             return unprocessable(form)
         raise Refused(refusal.message, refusal.status_code) from refusal
     except (IllegalTransition, Conflict) as exc:
-        raise changed_meanwhile() from exc
+        refusal = no_longer(action)
+        raise Refused(refusal.message, refusal.status_code) from exc
     announce(request, actor.org_id, number)
     row = await visible_or_404(actor, number)
     return _request_out(row, await inbox.timeline(actor, row))

@@ -268,7 +268,6 @@ async def detail_page(
             "files_by_id": {f["id"]: f for f in files},
             "can_attach": attachments.can_attach(actor, row),
             "upload_limits": limits_of(request),
-            "can_cancel": inbox.can_cancel(actor, row),
             "can_edit": row["status"] in EDITABLE and may_edit(actor, row),
             "can_reassign": actor.is_org_admin,
             "handover_to": await handover_options(request, actor, row),
@@ -306,28 +305,10 @@ async def cancel_or_refuse(
         raise changed_meanwhile() from exc
 
 
-@post("/requests/{number:str}/cancel")
-async def cancel_request(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
-    actor = current_actor(request)
-    row = await visible_or_404(actor, number)
-    if row["requester"] != actor.user_id:
-        raise NotFoundException()
-    form = await Form.read(request)
-    await cancel_or_refuse(actor, row, form.get("reason"), form.version())
-    announce(request, actor.org_id, number)
-    flash(
-        request,
-        category="success",
-        message=_("Request %(number)s is cancelled.") % {"number": number},
-    )
-    return Redirect(f"/requests/{number}", status_code=303)
-
-
 REQUEST_HANDLERS = [
     new_request,
     create_request,
     new_request_outlook,
     my_requests,
     request_detail,
-    cancel_request,
 ]
