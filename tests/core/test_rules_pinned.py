@@ -18,8 +18,14 @@ import pytest
 
 from core.lifecycle.approvals import (
     Decision,
+    Delegation,
+    OrgDirectory,
+    RequestFacts,
     Rule,
     Step,
+    decide,
+    needs_reapproval,
+    resolve_step,
     storable_facts,
     stricter,
 )
@@ -350,6 +356,99 @@ def test_comparing_with_an_unknown_mode_is_a_value_error() -> None:
         stricter(Decision("boss", None, ()), Decision("auto", None, ()))  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         stricter(Decision("auto", None, ()), Decision("boss", None, ()))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- approvals, as stored
+
+
+def fresh(text: str) -> str:
+    """The same text as a new object, as rules and steps read from the database are
+    (literals in code are interned, so ``is`` would happen to work on them)."""
+    return "".join(list(text))
+
+
+def uid(n: int) -> int:
+    """A user or department id as a new int object (ids past 256 from the database)."""
+    return int(str(n))
+
+
+def _facts(requester: int, department: int | None, service: str = "general") -> RequestFacts:
+    return RequestFacts(
+        service=service,
+        kind="other",
+        amount=Decimal(1500),
+        department_id=department,
+        requester_id=requester,
+        requester_roles=frozenset({"employee"}),
+        facts={},
+    )
+
+
+def _directory(**kw: object) -> OrgDirectory:
+    base: dict[str, object] = {
+        "department_parents": {uid(900): None, uid(901): uid(900)},
+        "department_heads": {uid(900): uid(5000), uid(901): uid(4000)},
+        "role_holders": {"approver": frozenset({uid(6000), uid(6001)})},
+        "service_admins": {"general": frozenset({uid(7000)})},
+        "delegations": (),
+    }
+    base.update(kw)
+    return OrgDirectory(**base)  # type: ignore[arg-type]
+
+
+TODAY = date(2026, 12, 3)
+
+
+def test_rules_read_from_storage_route_like_rules_written_in_code() -> None:
+    steps = (
+        Step(fresh("department_head")),  # type: ignore[arg-type]
+        Step(fresh("role"), role=fresh("approver")),  # type: ignore[arg-type]
+        Step(fresh("any_of"), user_ids=(uid(6000),)),  # type: ignore[arg-type]
+    )
+    for step in steps:
+        step.validate()
+    rule = Rule(1, 1, service=fresh("general"), mode=fresh("chain"), steps=steps)  # type: ignore[arg-type]
+    facts = _facts(uid(3000), uid(901), service=fresh("general"))
+    decision = decide([rule], facts, {uid(901): uid(900), uid(900): None}, draw=0)
+    assert decision.mode == "chain" and decision.steps == steps
+    org = _directory()
+    assert resolve_step(steps[0], facts, org, TODAY).approver_ids == {4000}
+    assert resolve_step(steps[1], facts, org, TODAY).approver_ids == {6000, 6001}
+    assert resolve_step(steps[2], facts, org, TODAY).approver_ids == {6000}
+    other = _facts(uid(3000), uid(901), service=fresh("repairs"))
+    assert decide([rule], other, {}, draw=0).mode == "auto"  # another service: no match
+    head_only = Decision(fresh("chain"), 1, steps[:1])  # type: ignore[arg-type]
+    role_only = Decision(fresh("chain"), 2, steps[1:2])  # type: ignore[arg-type]
+    assert needs_reapproval(head_only, role_only)  # same length, another approver
+    assert not needs_reapproval(Decision(fresh("filing"), 3, ()), Decision("auto", 4, ()))  # type: ignore[arg-type]
+
+
+def test_a_head_approves_whatever_the_ids_and_skips_only_their_own_request() -> None:
+    org = _directory()
+    below = _facts(uid(3000), uid(901))  # the requester's id is lower than the head's
+    above = _facts(uid(9000), uid(901))  # and higher
+    for facts in (below, above):
+        assert resolve_step(Step("department_head"), facts, org, TODAY).approver_ids == {4000}
+    own = resolve_step(Step("department_head"), _facts(uid(4000), uid(901)), org, TODAY)
+    assert own is not None and own.approver_ids == {5000} and own.skipped_self
+
+
+def test_delegations_follow_ids_by_value_and_never_reach_the_requester() -> None:
+    start = TODAY - timedelta(days=1)
+    end = TODAY + timedelta(days=1)
+    facts = _facts(uid(3000), uid(901))
+    # a delegate whose id is lower, then higher, than the delegator's
+    for delegate in (uid(1000), uid(8000)):
+        org = _directory(delegations=(Delegation(uid(4000), delegate, start, end),))
+        got = resolve_step(Step("department_head"), facts, org, TODAY)
+        assert got.approver_ids == {delegate} and got.on_behalf_of == {delegate: 4000}
+    # a delegation to oneself is ignored
+    org = _directory(delegations=(Delegation(uid(4000), uid(4000), start, end),))
+    assert resolve_step(Step("department_head"), facts, org, TODAY).on_behalf_of == {}
+    # the head delegated to the requester: the hop is not taken, the head keeps it
+    org = _directory(delegations=(Delegation(uid(4000), uid(3000), start, end),))
+    got = resolve_step(Step("department_head"), facts, org, TODAY)
+    assert got.approver_ids == {4000} and got.on_behalf_of == {}
 
 
 # ---------------------------------------------------------------- SLA calendar input
