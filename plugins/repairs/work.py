@@ -202,8 +202,9 @@ async def panels(actor: Actor, request: Mapping[str, Any]) -> list[Panel] | None
         "repeat_failure": bool(
             staff and detail and detail["asset_id"] and detail["faults"] >= REPEAT_COUNT
         ),
-        # news while the work is under way; the timeline keeps it afterwards
-        "on_the_way_at": detail["on_the_way_at"] if detail and status in WORKING else None,
+        # news while the technician is coming or at work, not while it waits on hold;
+        # the timeline keeps it afterwards
+        "on_the_way_at": detail["on_the_way_at"] if detail and status in ON_THE_WAY else None,
         "items": _shown_items(items) if staff else [],
         "totals": sums,
         "money": money,

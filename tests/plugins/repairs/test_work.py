@@ -226,6 +226,27 @@ async def test_on_the_way_once_and_the_requester_sees_it(
     assert "技师已出发" in page
 
 
+async def test_on_the_way_is_not_news_while_on_hold(
+    client: AsyncTestClient, repair: Repair
+) -> None:
+    await login(client, repair.org.logins["agent"])
+    said = await post(client, f"/requests/{repair.number}/actions/repairs.on_the_way")
+    assert said.status_code == 303
+    await _start(client, repair)
+    assert "repairs-onway" in (await client.get(f"/requests/{repair.number}")).text
+    version = (await _row(repair))["version"]
+    held = await post(
+        client,
+        f"/requests/{repair.number}/actions/hold",
+        {"version": str(version), "note": "等配件"},
+    )
+    assert held.status_code == 303
+    await login(client, repair.org.logins["employee"])
+    page = (await client.get(f"/requests/{repair.number}")).text
+    assert "repairs-onway" not in page  # the panel no longer says the technician is coming
+    assert "Technician on the way" in page  # the timeline keeps the event
+
+
 async def test_on_the_way_only_while_coming(client: AsyncTestClient, repair: Repair) -> None:
     await login(client, repair.org.logins["agent"])
     await _start(client, repair)
