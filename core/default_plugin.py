@@ -98,8 +98,96 @@ APPROVALS_TAB = NavItem(
 )
 
 
+APP, DESK, CONSOLE = frozenset({"app"}), frozenset({"desk"}), frozenset({"admin"})
+APP_AND_DESK = APP | DESK
+
+
+def _admin_pages() -> list[NavItem]:
+    """The admin console's menu and /admin's cards (org admins only)."""
+    return [
+        NavItem("admin", lambda _: _("Overview"), "/admin", "settings", 0, surfaces=CONSOLE),
+        NavItem(
+            "admin_organisation",
+            lambda _: _("Organisation"),
+            "/admin/organisation",
+            "building",
+            10,
+            surfaces=CONSOLE,
+            description=lambda _: _("Name, default language, time zone and brand colour."),
+        ),
+        NavItem(
+            "admin_users",
+            lambda _: _("Users and roles"),
+            "/admin/users",
+            "users",
+            20,
+            surfaces=CONSOLE,
+            description=lambda _: _("Add people, give roles, deactivate leavers."),
+        ),
+        NavItem(
+            "admin_departments",
+            lambda _: _("Departments"),
+            "/admin/departments",
+            "sitemap",
+            30,
+            surfaces=CONSOLE,
+            description=lambda _: _("The department tree and who heads each department."),
+        ),
+        NavItem(
+            "admin_plugins",
+            lambda _: _("Services (plugins)"),
+            "/admin/plugins",
+            "puzzle",
+            40,
+            surfaces=CONSOLE,
+            description=lambda _: _("Switch the services your organisation uses on or off."),
+        ),
+        NavItem(
+            "admin_approvals",
+            lambda _: _("Approval rules"),
+            "/admin/approvals",
+            "circle-check",
+            50,
+            surfaces=CONSOLE,
+            description=lambda _: _(
+                "Who approves what: automatic, filing only (备案), or a chain of approvers."
+            ),
+        ),
+        NavItem(
+            "admin_approval_steps",
+            lambda _: _("Waiting approvals"),
+            "/admin/approval-steps",
+            "clipboard-list",
+            60,
+            surfaces=CONSOLE,
+        ),
+        NavItem("admin_teams", lambda _: _("Teams"), "/admin/teams", "users", 70, surfaces=CONSOLE),
+        NavItem(
+            "admin_sla",
+            lambda _: _("Service levels (SLA)"),
+            "/admin/sla",
+            "history",
+            80,
+            surfaces=CONSOLE,
+        ),
+        NavItem(
+            "admin_notifications",
+            lambda _: _("Notifications sent"),
+            "/admin/notifications",
+            "mail",
+            90,
+            surfaces=CONSOLE,
+            description=lambda _: _(
+                "E-mails and other messages: sent, waiting, failed, with the reason."
+            ),
+        ),
+    ]
+
+
 @hookimpl
 def nav_items(actor: Actor) -> list[NavItem]:
+    """Core's places on every surface: the phone app's tabs and "More", the desk's and
+    the admin console's menus (docs/plugins.md, nav_items)."""
     items = [
         NavItem("home", lambda _: _("Home"), "/", "home", order=0, tab=True),
         NavItem(
@@ -114,6 +202,7 @@ def nav_items(actor: Actor) -> list[NavItem]:
             tab=True,
         ),
         NavItem("me", lambda _: _("Me"), "/me", "user", order=900, tab=True),
+        NavItem("suggestions", lambda _: _("Suggestion box"), "/suggestions", "mailbox", order=510),
     ]
     if actor.has_role(APPROVER) or actor.can(ADMIN):
         items.append(APPROVALS_TAB)
@@ -121,11 +210,29 @@ def nav_items(actor: Actor) -> list[NavItem]:
         items.append(
             NavItem("tasks", lambda _: _("My tasks"), "/tasks", "tool", order=30, tab=True)
         )
-    if actor.has_role(DISPATCHER) or actor.has_role(SERVICE_ADMIN):
-        items.append(NavItem("desk", lambda _: _("Dispatch"), "/desk", "users", order=600))
-        items.append(
-            NavItem("queue", lambda _: _("Queues"), "/desk/queue", "list-check", order=605)
-        )
+    dispatches = actor.has_role(DISPATCHER) or actor.has_role(SERVICE_ADMIN) or actor.can(ADMIN)
+    if dispatches:
+        items += [
+            NavItem(
+                "desk", lambda _: _("Dispatch"), "/desk", "users", order=600, surfaces=APP_AND_DESK
+            ),
+            NavItem(
+                "queue",
+                lambda _: _("Queues"),
+                "/desk/queue",
+                "list-check",
+                order=605,
+                surfaces=APP_AND_DESK,
+            ),
+            NavItem(
+                "desk_new",
+                lambda _: _("New for someone"),
+                "/desk/new",
+                "plus",
+                order=606,
+                surfaces=DESK,
+            ),
+        ]
     if actor.has_role(SERVICE_ADMIN) or actor.can(ADMIN):
         items.append(
             NavItem(
@@ -134,11 +241,9 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 "/desk/follow-ups",
                 "alert-triangle",
                 order=610,
+                surfaces=APP_AND_DESK,
             )
         )
-    items.append(
-        NavItem("suggestions", lambda _: _("Suggestion box"), "/suggestions", "mailbox", order=510)
-    )
     if actor.can(SUGGESTIONS_MANAGE):
         items.append(
             NavItem(
@@ -147,6 +252,7 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 "/desk/suggestions",
                 "mailbox",
                 order=615,
+                surfaces=APP_AND_DESK,
             )
         )
     if (
@@ -156,9 +262,18 @@ def nav_items(actor: Actor) -> list[NavItem]:
         or actor.administered_services
     ):  # who may read /desk/reports: core.reports.report_scope
         items.append(
-            NavItem("reports", lambda _: _("Reports"), "/desk/reports", "clipboard-list", order=620)
+            NavItem(
+                "reports",
+                lambda _: _("Reports"),
+                "/desk/reports",
+                "clipboard-list",
+                order=620,
+                surfaces=APP_AND_DESK,
+            )
         )
-    if actor.can(AUDIT_VIEW) and not actor.can(ADMIN):
+    if actor.can(AUDIT_VIEW):
+        # the phone's "More" has Admin for admins, who reach post-audit from there
+        on = DESK if actor.can(ADMIN) else APP_AND_DESK
         items.append(
             NavItem(
                 "post_audit",
@@ -166,13 +281,32 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 "/desk/post-audit",
                 "shield-lock",
                 order=700,
+                surfaces=on | CONSOLE,
+            )
+        )
+        items.append(
+            NavItem(
+                "audit",
+                lambda _: _("Audit log"),
+                "/admin/audit",
+                "history",
+                order=800 if not actor.can(ADMIN) else 95,
+                surfaces=(CONSOLE if actor.can(ADMIN) else APP | CONSOLE),
+                description=lambda _: _("Who changed what, and when."),
             )
         )
     if actor.can(ADMIN):
-        items.append(NavItem("admin", lambda _: _("Admin"), "/admin", "settings", order=800))
-    elif actor.can(AUDIT_VIEW):
+        items.append(NavItem("admin_app", lambda _: _("Admin"), "/admin", "settings", order=800))
+        items += _admin_pages()
         items.append(
-            NavItem("audit", lambda _: _("Audit log"), "/admin/audit", "list-check", order=800)
+            NavItem(
+                "admin_dispatch",
+                lambda _: _("Dispatch"),
+                "/desk",
+                "tool",
+                order=85,
+                surfaces=CONSOLE,
+            )
         )
     return items
 

@@ -48,9 +48,19 @@ class Tile:
 
 @dataclass(frozen=True)
 class NavItem:
-    """A place the user can go. ``tab`` items sit in the phone's bottom bar (core keeps
-    it to at most five: home, my requests, approvals, notifications, me); the others are
-    listed under "More" on the Me page."""
+    """A place the user can go, on one or more navigation ``surfaces``:
+
+    - ``"app"``: the phone app. ``tab`` items sit in its bottom bar (core keeps it to at
+      most five: home, my requests, approvals, notifications, me); the others are listed
+      under "More" on the Me page.
+    - ``"desk"``: the side menu of every service-desk page (/desk…).
+    - ``"admin"``: the side menu of every admin page, and a card on /admin (with
+      ``description``).
+    - ``"kiosk"``: reserved for the lobby kiosk's start screen.
+
+    Whoever returns an item has checked that the actor may open it (``actor.can``): the
+    menus show what they are given.
+    """
 
     key: str
     label: Label
@@ -58,6 +68,17 @@ class NavItem:
     icon: str
     order: int = 100
     tab: bool = False
+    surfaces: frozenset[str] = frozenset({"app"})
+    description: Label | None = None
+
+    def __post_init__(self) -> None:
+        unknown = set(self.surfaces) - set(SURFACES)
+        if unknown or not self.surfaces:
+            raise ValueError(f"nav item {self.key!r}: surfaces must be some of {SURFACES}")
+
+
+SURFACES = ("app", "desk", "admin", "kiosk")
+"""The navigation surfaces a :class:`NavItem` can be on."""
 
 
 @dataclass(frozen=True)

@@ -148,19 +148,13 @@ def home_tiles(actor: Actor) -> list[Tile]:
 
 @hookspec
 def nav_items(actor: Actor) -> list[NavItem]:
-    """Return entries for the phone bottom navigation and the desk side bar.
+    """Return places to go (:class:`core.descriptors.NavItem`), each on its surfaces:
+    the phone app (bottom bar and "More"), the desk's side menu, the admin console's
+    side menu and /admin cards, the kiosk (later).
 
+    The one navigation registry: core's own entries come from the default plugin.
     Called per page for enabled plugins only. Must not query the database; return
     nothing the actor may not open.
-    """
-
-
-@hookspec
-def admin_pages(actor: Actor) -> list[NavItem]:
-    """Return cards added to the /admin overview (a plugin's own settings pages).
-
-    Called when an organisation admin opens /admin, enabled plugins only. Pages the
-    links lead to are the plugin's own routes and must check permissions themselves.
     """
 
 

@@ -191,7 +191,9 @@ def navigation(request: Request[Any, Any, Any], actor: Actor | None) -> list[Nav
 
 
 def split_navigation(items: list[NavItem]) -> tuple[list[NavItem], list[NavItem]]:
-    """The bottom bar (at most five tabs, "Me" always last) and the rest ("More")."""
+    """The phone app's bottom bar (at most five tabs, "Me" always last) and the rest of
+    its items ("More"); items of other surfaces only are left out."""
+    items = [i for i in items if "app" in i.surfaces]
     tabs = [i for i in items if i.tab]
     if len(tabs) > MAX_TABS:
         keep = tabs[: MAX_TABS - 1] + tabs[-1:]
@@ -223,6 +225,19 @@ async def badge_counts(actor: Actor) -> tuple[int, int]:
     )
     row = rows[0] if rows else {}
     return int(row.get("unread") or 0), int(row.get("approvals") or 0)
+
+
+def on_surface(items: list[NavItem], surface: str, path: str) -> list[tuple[NavItem, bool]]:
+    """The items of one surface, in order, each with whether it is the current page: the
+    one whose address is the longest prefix of ``path`` at a ``/`` (``/desk/queue`` is
+    current on ``/desk/queue/…``, ``/admin`` on admin pages no other item names)."""
+    mine = [i for i in items if surface in i.surfaces]
+    best = max(
+        (i for i in mine if path == i.href or path.startswith(i.href.rstrip("/") + "/")),
+        key=lambda i: len(i.href),
+        default=None,
+    )
+    return [(i, i is best) for i in mine]
 
 
 def with_approvals_tab(nav: list[NavItem], waiting: int) -> list[NavItem]:
@@ -263,6 +278,8 @@ async def render(
         "unread": unread,
         "approvals_waiting": waiting,
         "current_path": request.url.path,
+        "desk_nav": on_surface(nav, "desk", request.url.path),
+        "admin_nav": on_surface(nav, "admin", request.url.path),
         "settings": request.app.state.settings,
         "event_labels": request.app.state.event_labels,
         **(context or {}),

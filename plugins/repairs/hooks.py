@@ -49,7 +49,6 @@ REPAIRS = ServiceType(
 )
 
 __all__ = [
-    "admin_pages",
     "audit_action_labels",
     "extra_head_assets",
     "nav_items",
@@ -177,30 +176,39 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 lambda _: _("Maintenance"),
                 "/s/repairs/maintenance",
                 "calendar",
+                order=650,  # after core's desk pages (dispatch, queues, low ratings)
+                surfaces=frozenset({"app", "desk"}),
             )
         )
+    if actor.can(MANAGE_ASSETS):  # the admin console's menu and /admin's cards
+        console = frozenset({"admin"})
+        items += [
+            NavItem(
+                "repairs-admin-assets",
+                lambda _: _("Repair assets"),
+                "/s/repairs/admin/assets",
+                "tool",
+                order=300,
+                surfaces=console,
+            ),
+            NavItem(
+                "repairs-locations",
+                lambda _: _("Repair locations"),
+                "/s/repairs/admin/locations",
+                "building",
+                order=310,
+                surfaces=console,
+            ),
+            NavItem(
+                "repairs-schedules",
+                lambda _: _("Maintenance schedules"),
+                "/s/repairs/admin/schedules",
+                "calendar",
+                order=320,
+                surfaces=console,
+            ),
+        ]
     return items
-
-
-@hookimpl
-def admin_pages(actor: Actor) -> list[NavItem]:
-    if not actor.can(MANAGE_ASSETS):
-        return []
-    return [
-        NavItem("repairs-assets", lambda _: _("Repair assets"), "/s/repairs/admin/assets", "tool"),
-        NavItem(
-            "repairs-locations",
-            lambda _: _("Repair locations"),
-            "/s/repairs/admin/locations",
-            "building",
-        ),
-        NavItem(
-            "repairs-schedules",
-            lambda _: _("Maintenance schedules"),
-            "/s/repairs/admin/schedules",
-            "calendar",
-        ),
-    ]
 
 
 @hookimpl

@@ -46,12 +46,8 @@ def _role_label(role: str) -> str:
 
 @get("/", guards=admin_only)
 async def admin_home(request: Request[Any, Any, Any]) -> Template:
-    actor = current_actor(request)
-    hooks = request.app.state.plugins.hooks(actor.enabled_plugins)
-    extra = sorted(
-        (p for group in hooks.admin_pages(actor=actor) for p in group), key=lambda p: p.order
-    )
-    return await render(request, "admin/home.html", {"extra_pages": extra})
+    # the cards are the admin console's menu (navigation registry, surface "admin")
+    return await render(request, "admin/home.html")
 
 
 # -- users -----------------------------------------------------------------------------
