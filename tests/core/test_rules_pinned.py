@@ -276,6 +276,19 @@ def test_round_robin_gives_the_longest_waiter_the_next_request_whatever_their_lo
     assert pick("round_robin", [*team, _agent(3, load=9, minutes_ago=None)], "x") == 3
 
 
+def test_a_team_strategy_read_from_storage_dispatches_like_a_literal() -> None:
+    """Team.strategy comes from the database: a new string object, never interned."""
+    team = [
+        Candidate(1, frozenset({"hvac"}), 5, T0 - timedelta(minutes=5)),
+        Candidate(2, frozenset({"it"}), 9, T0 - timedelta(minutes=60)),
+        Candidate(3, frozenset({"hvac"}), 1, T0 - timedelta(minutes=1)),
+        Candidate(4, frozenset({"it"}), 0, T0 - timedelta(minutes=2)),  # lightest, unskilled
+    ]
+    assert pick("".join("manual"), team, "hvac") is None
+    assert pick("".join("skill"), team, "hvac") == 3  # skilled, then the lighter load
+    assert pick("".join("round_robin"), team, "hvac") == 2  # the longest waiter, not the lightest
+
+
 # ---------------------------------------------------------------- approval rules
 
 
