@@ -3,8 +3,8 @@
 The new-request form asks this as the person types (``POST /new/{slug}/outlook``): the
 same rules, facts and org chart that :func:`core.lifecycle.routing.route` uses at submit,
 read without writing, so "needs approval by 李娜 (head of Sales)" is what then happens.
-A fixed number of queries: rules, and only when a rule needs them the requester's roles,
-the org chart and the approvers' names.
+A fixed number of queries: the rules, and only when they need them the requester's
+roles, the department tree, the org chart and the approvers' names.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core.lifecycle.approvals import (
     decide,
     resolve_step,
 )
-from core.lifecycle.routing import facts_for, load_directory, load_rules
+from core.lifecycle.routing import department_parents, facts_for, load_directory, load_rules
 from core.tables import Department, User
 
 MAX_NAMES = 3
@@ -70,12 +70,14 @@ async def outlook(
         requester_id=actor.user_id,
         department_id=actor.department_id,
     )
-    facts = await facts_for(subject, hooks=actor.hooks)
-    today = local_today(actor.time_zone)
-    directory = await load_directory(actor.org_id, today)
-    decision = decide(rules, facts, directory.department_parents, draw=0)
+    facts = await facts_for(subject, hooks=actor.hooks, rules=rules)
+    needs_tree = any(r.departments for r in rules)  # as routing.route does
+    parents = await department_parents(actor.org_id) if needs_tree else {}
+    decision = decide(rules, facts, parents, draw=0)
     if decision.mode != "chain":
         return Outlook(decision.mode)
+    today = local_today(actor.time_zone)
+    directory = await load_directory(actor.org_id, today)
     first = await _first_approver(decision.steps[0], facts, directory, today, actor.org_id)
     return Outlook("chain", first, len(decision.steps))
 

@@ -9,7 +9,7 @@ write happens inside the caller's transaction, so a request is never half-routed
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -181,11 +181,23 @@ async def facts_for(
     *,
     hooks: Any = None,
     extra: Mapping[str, object] | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> RequestFacts:
     """Everything routing may test about one request: its fields, the requester's roles
-    and the plugin facts (:func:`plugin_facts`)."""
-    roles = await RoleGrant.select(RoleGrant.role).where(
-        (RoleGrant.org == subject.org_id) & (RoleGrant.user == subject.requester_id)
+    and the plugin facts (:func:`plugin_facts`).
+
+    Given the ``rules`` that will test them, only what some rule asks about is read: the
+    roles (one query) when a rule names requester roles, the plugins' facts when a rule
+    names facts (``extra`` is kept either way). The decision is the same: a condition no
+    rule has cannot fail."""
+    wants_roles = rules is None or any(r.requester_roles for r in rules)
+    wants_facts = rules is None or any(r.facts for r in rules)
+    roles = (
+        await RoleGrant.select(RoleGrant.role).where(
+            (RoleGrant.org == subject.org_id) & (RoleGrant.user == subject.requester_id)
+        )
+        if wants_roles
+        else []
     )
     return RequestFacts(
         service=subject.service,
@@ -194,7 +206,7 @@ async def facts_for(
         department_id=subject.department_id,
         requester_id=subject.requester_id,
         requester_roles=frozenset(r["role"] for r in roles),
-        facts=await plugin_facts(hooks, subject, extra),
+        facts=(await plugin_facts(hooks, subject, extra) if wants_facts else dict(extra or {})),
     )
 
 
@@ -210,8 +222,8 @@ class RequestFactsLoader:
     def service(self) -> str:
         return self.subject.service
 
-    async def __call__(self) -> RequestFacts:
-        return await facts_for(self.subject, hooks=self.hooks, extra=self.extra)
+    async def __call__(self, rules: Sequence[Rule] | None = None) -> RequestFacts:
+        return await facts_for(self.subject, hooks=self.hooks, extra=self.extra, rules=rules)
 
 
 SUBJECT_COLUMNS = (
@@ -261,8 +273,10 @@ async def route(
     if not rules:
         decision = Decision(mode="auto", rule_id=None, steps=())
     else:
-        facts = await facts_of()
-        parents = await department_parents(actor.org_id)
+        facts = await facts_of(rules)
+        # the department tree only matters to a rule naming departments
+        needs_tree = any(r.departments for r in rules)
+        parents = await department_parents(actor.org_id) if needs_tree else {}
         decision = decide(rules, facts, parents, draw)
     data = {"mode": decision.mode, "rule": decision.rule_id}
     if decision.mode != "chain":

@@ -119,3 +119,19 @@ async def test_the_api_takes_an_amount_and_routes_it(client: AsyncTestClient, ap
     assert small.status_code == 201 and small.json()["status"] != "pending_approval"
     bad = await client.post("/api/v1/requests", json={**body, "amount": "lots"}, headers=auth)
     assert bad.status_code == 422 and "amount" in bad.json()["errors"]
+
+
+async def test_only_what_a_rule_asks_about_is_read(app, db, queries: QueryCounter) -> None:
+    """An amount tier needs neither the requester's roles nor the department tree: one
+    query (the rules) decides a small request; a rule naming roles reads them too, and
+    still decides right."""
+    org = await _org_with_departments()
+    await _rule(org, position=10, min_amount=Decimal("1000"), mode="chain", steps=HEAD_ONLY)
+    actor = await _actor(app, org)
+    queries.reset()
+    assert (await outlook(actor, "general", "other", Decimal("10"))).mode == "auto"
+    assert queries.count == 1
+    await _rule(org, position=5, requester_roles=["employee"], mode="filing")
+    queries.reset()
+    assert (await outlook(actor, "general", "other", Decimal("10"))).mode == "filing"
+    assert queries.count == 2  # the rules, the requester's roles
