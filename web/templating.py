@@ -278,8 +278,8 @@ async def render(
         "unread": unread,
         "approvals_waiting": waiting,
         "current_path": request.url.path,
-        "desk_nav": on_surface(nav, "desk", request.url.path),
-        "admin_nav": on_surface(nav, "admin", request.url.path),
+        # the desk and admin layouts ask for their menu; phone pages pay nothing for it
+        "nav_on": lambda surface: on_surface(nav, surface, request.url.path),
         "settings": request.app.state.settings,
         "event_labels": request.app.state.event_labels,
         **(context or {}),
