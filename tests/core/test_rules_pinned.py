@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.lifecycle.approvals import (
+    ApprovalSubject,
     Decision,
     Delegation,
     OrgDirectory,
@@ -428,12 +429,52 @@ def test_rules_read_from_storage_route_like_rules_written_in_code() -> None:
     assert resolve_step(steps[0], facts, org, TODAY).approver_ids == {4000}
     assert resolve_step(steps[1], facts, org, TODAY).approver_ids == {6000, 6001}
     assert resolve_step(steps[2], facts, org, TODAY).approver_ids == {6000}
+    admins = Step(fresh("service_admin"))  # type: ignore[arg-type]
+    assert resolve_step(admins, facts, org, TODAY).approver_ids == {7000}
     other = _facts(uid(3000), uid(901), service=fresh("repairs"))
     assert decide([rule], other, {}, draw=0).mode == "auto"  # another service: no match
     head_only = Decision(fresh("chain"), 1, steps[:1])  # type: ignore[arg-type]
     role_only = Decision(fresh("chain"), 2, steps[1:2])  # type: ignore[arg-type]
     assert needs_reapproval(head_only, role_only)  # same length, another approver
     assert not needs_reapproval(Decision(fresh("filing"), 3, ()), Decision("auto", 4, ()))  # type: ignore[arg-type]
+
+
+def test_stored_modes_kinds_and_wildcards_validate_like_literals() -> None:
+    with pytest.raises(ValueError):
+        Rule(1, 1, mode=fresh("chain")).validate()  # type: ignore[arg-type]  # no steps
+    Step(fresh("department_head"), levels_up=1).validate()  # type: ignore[arg-type]
+    Rule(1, 1, mode=fresh("filing"), sample_percent=10).validate()  # type: ignore[arg-type]
+    filing = Rule(1, 1, service=fresh("*"), mode=fresh("filing"), sample_percent=100)  # type: ignore[arg-type]
+    decided = decide([filing], _facts(uid(3000), uid(901), service="repairs"), {}, draw=5)
+    assert decided.mode == "filing" and decided.sampled  # "*" matches every service
+    held = Decision(fresh("filing"), 1, ())  # type: ignore[arg-type]
+    assert not needs_reapproval(held, Decision("filing", 2, ()))  # filed before, filed now
+
+
+def test_an_inactive_delegation_does_not_hide_the_next_one() -> None:
+    start, end = TODAY - timedelta(days=1), TODAY + timedelta(days=1)
+    old = Delegation(uid(4000), uid(1000), start - timedelta(days=30), start - timedelta(days=20))
+    now_ = Delegation(uid(4000), uid(8000), start, end)
+    org = _directory(delegations=(old, now_))
+    got = resolve_step(Step("department_head"), _facts(uid(3000), uid(901)), org, TODAY)
+    assert got.approver_ids == {8000}
+
+
+def test_what_the_approval_facts_hook_receives() -> None:
+    subject = ApprovalSubject(
+        org_id=1,
+        request_id=None,
+        number="preview",
+        service="general",
+        kind="other",
+        title="",
+        amount=Decimal(1500),
+        requester_id=7,
+        department_id=None,
+    )
+    assert subject.location == "" and subject.priority == "normal"
+    with pytest.raises(AttributeError):
+        subject.amount = Decimal(1)  # type: ignore[misc]  # read-only for the plugins
 
 
 def test_a_head_approves_whatever_the_ids_and_skips_only_their_own_request() -> None:
