@@ -512,7 +512,8 @@ async def open_approvals(actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
 
 
 async def approval_chain(org_id: int, request_id: int) -> list[dict[str, Any]]:
-    """The steps of one request with who decided (for the request page)."""
+    """The steps of one request with who decided and, for the pending step, who it
+    waits for (``approvers``: display names), for the request page."""
     rows = (
         await ApprovalStep.select(
             ApprovalStep.id,
@@ -531,6 +532,22 @@ async def approval_chain(org_id: int, request_id: int) -> list[dict[str, Any]]:
         .order_by(ApprovalStep.position)
         .output(load_json=True)
     )
+    pending = [r["id"] for r in rows if r["status"] == "pending"]
+    names: dict[int, list[str]] = {}
+    if pending:  # who the request waits for, by name (one more query, only then)
+        tasks = await (
+            ApprovalTask.select(ApprovalTask.step, ApprovalTask.user.display_name.as_alias("name"))
+            .where(
+                (ApprovalTask.org == org_id)
+                & ApprovalTask.step.is_in(pending)
+                & ApprovalTask.open.eq(True)
+            )
+            .order_by(ApprovalTask.user)
+        )
+        for task in tasks:
+            names.setdefault(task["step"], []).append(task["name"])
+    for row in rows:
+        row["approvers"] = names.get(row["id"], [])
     return rows
 
 

@@ -98,6 +98,8 @@ async def test_the_form_asks_and_the_submit_does_what_it_said(
     assert row["status"] == "pending_approval" and Decimal(str(row["amount"])) == 1500
     tasks = await ApprovalTask.select(ApprovalTask.user).where(ApprovalTask.request == row["id"])
     assert [t["user"] for t in tasks] == [org.users["head"]]
+    page = (await client.get(made.headers["location"])).text
+    assert f"Waiting for Head {org.slug}" in page  # the step names the person it waits for
     bad = await post(
         client,
         "/new/general",
