@@ -154,8 +154,13 @@ async def transition(
                 assignee,
                 actor.user_id if actor else None,
             )
-        if current == Status.ON_HOLD:
-            # The hold is over: the resolution due time moves by the paused business time.
+        if (
+            current == Status.ON_HOLD
+            or target == Status.PENDING_APPROVAL
+            or (current == Status.PENDING_APPROVAL and target == Status.APPROVED)
+        ):
+            # The hold is over: the resolution due time moves by the paused business time;
+            # it waits for approval: no clock runs; it is approved: the clocks start now.
             await schedule(org_id, request_id)
     await after_commit(org_id)
     return target

@@ -172,16 +172,24 @@ async def submit(
                     location=data.location,
                     priority=data.priority,
                 )
-                await route(
+                decision = await route(
                     actor, request_id, draw, RequestFactsLoader(subject, actor.hooks, facts)
                 )
+                waits = decision.mode == "chain"
             else:
                 await transition(None, actor.org_id, request_id, Action.AUTO_APPROVE)
-            await schedule(
-                actor.org_id,
-                request_id,
-                new={"service": service.slug, "priority": data.priority, "submitted_at": moment},
-            )
+                waits = False
+            if not waits:  # approved at once: the SLA clocks start at submit
+                await schedule(
+                    actor.org_id,
+                    request_id,
+                    new={
+                        "service": service.slug,
+                        "priority": data.priority,
+                        "submitted_at": moment,
+                    },
+                )
+            # a chain: they start when it is approved (kernel.transition schedules then)
             if service.uses_dispatch:
                 await auto_dispatch(actor.org_id, request_id, new=True)
             if idempotency_key:

@@ -143,3 +143,49 @@ async def test_sla_admin_validates_and_saves(client: AsyncTestClient, org: OrgFi
     assert "2026-10-02" in page.text and "2026-10-10" in page.text
     await login(client, org.logins["employee"])
     assert (await client.get("/admin/sla")).status_code == 403
+
+
+async def test_the_clocks_start_when_the_request_is_approved(
+    client: AsyncTestClient, app, org: OrgFixture
+) -> None:
+    """While a request waits for approval nobody can answer it: it has no due times (so
+    nothing turns amber), and both clocks start from the approval."""
+    from decimal import Decimal
+
+    from core.lifecycle.routing import decide_step
+    from core.tables import ApprovalRule, ApprovalStep, User
+
+    await _setup(org)
+    await ApprovalRule.insert(
+        ApprovalRule(
+            org=org.id,
+            name="any admin",
+            service="general",
+            mode="chain",
+            steps=[{"kind": "any_of", "role": None, "user_ids": [org.users["admin"]]}],
+        )
+    )
+    actor = await load_actor(org.users["employee"], app.state.plugins, app.state.permissions)
+    made = await submit(
+        actor, GENERAL, NewRequest(kind="other", title="c", amount=Decimal(1)), channel="pwa"
+    )
+    row = await ServiceRequest.select().where(ServiceRequest.id == made.id).first()
+    assert row["status"] == "pending_approval"
+    assert row["response_due_at"] is None and row["resolution_due_at"] is None
+    await login(client, org.logins["employee"])
+    page = await client.get(f"/requests/{made.number}", headers={"accept-language": "en"})
+    assert "Starts when it is approved" in page.text and "due--soon" not in page.text
+
+    # approved three hours after it was sent: due one hour (response) after the approval
+    await ServiceRequest.update({ServiceRequest.submitted_at: now() - timedelta(hours=3)}).where(
+        ServiceRequest.id == made.id
+    )
+    step = await ApprovalStep.select(ApprovalStep.id).where(ApprovalStep.request == made.id).first()
+    admin = await User.select(User.id).where(User.id == org.users["admin"]).first()
+    approver = await load_actor(admin["id"], app.state.plugins, app.state.permissions)
+    await decide_step(approver, step["id"], True, "")
+    row = await ServiceRequest.select().where(ServiceRequest.id == made.id).first()
+    assert row["status"] in ("approved", "assigned")
+    waited = row["response_due_at"] - now()
+    assert timedelta(minutes=59) < waited <= timedelta(hours=1), waited
+    assert timedelta(hours=3, minutes=59) < row["resolution_due_at"] - now() <= timedelta(hours=4)
