@@ -98,3 +98,16 @@ async def test_every_admin_page_shows_the_same_menu_plugins_included(
         assert _current(response.text) == [page], page
     cards = re.findall(r'<a class="card card--link" href="([^"]+)"', home.text)
     assert cards == menu[1:]  # /admin's cards are the same places, but the overview
+
+
+async def test_staff_reach_their_consoles_from_home(client: AsyncTestClient, db) -> None:
+    org = await make_org(ROLES)
+    await login(client, org.logins["dispatcher"])
+    home = (await client.get("/")).text
+    assert 'class="row staff-links"' in home and 'href="/desk"' in home
+    assert "Admin console" not in home
+    await login(client, org.logins["admin"])
+    home = (await client.get("/")).text
+    assert 'href="/desk"' in home and 'href="/admin"' in home and "Admin console" in home
+    await login(client, org.logins["employee"])
+    assert "staff-links" not in (await client.get("/")).text  # nothing to reach
