@@ -30,7 +30,7 @@ from core.db import write_transaction
 from core.descriptors import ServiceType
 from core.identity.actor import Actor
 from core.identity.roles import DISPATCHER, ORG_ADMIN
-from core.lifecycle.approvals import Decision, decide, needs_reapproval
+from core.lifecycle.approvals import Decision, needs_reapproval
 from core.lifecycle.deadlines import schedule
 from core.lifecycle.dispatch import auto_dispatch
 from core.lifecycle.kernel import row_for_change, transition, update_versioned
@@ -38,7 +38,7 @@ from core.lifecycle.notify import notify
 from core.lifecycle.routing import (
     SUBJECT_COLUMNS,
     SUPERSEDED,
-    department_parents,
+    decide_for,
     facts_for,
     load_rules,
     open_chain,
@@ -238,8 +238,8 @@ async def _reroute(
     if not rules:
         return result  # no rules: auto, which any held approval covers
     extra = await submitted_facts(org_id, request_id)
-    facts = await facts_for(subject, hooks=actor.hooks, extra=extra)
-    new = decide(rules, facts, await department_parents(org_id), row["audit_draw"])
+    facts = await facts_for(subject, hooks=actor.hooks, extra=extra, rules=rules)
+    new = await decide_for(org_id, rules, facts, row["audit_draw"])
     old = await held_decision(org_id, request_id, row["approval_mode"])
     if not needs_reapproval(old, new):
         return result

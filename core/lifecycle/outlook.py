@@ -21,10 +21,9 @@ from core.lifecycle.approvals import (
     RequestFacts,
     Step,
     ancestors,
-    decide,
     resolve_step,
 )
-from core.lifecycle.routing import department_parents, facts_for, load_directory, load_rules
+from core.lifecycle.routing import decide_for, facts_for, load_directory, load_rules
 from core.tables import Department, User
 
 MAX_NAMES = 3
@@ -71,9 +70,7 @@ async def outlook(
         department_id=actor.department_id,
     )
     facts = await facts_for(subject, hooks=actor.hooks, rules=rules)
-    needs_tree = any(r.departments for r in rules)  # as routing.route does
-    parents = await department_parents(actor.org_id) if needs_tree else {}
-    decision = decide(rules, facts, parents, draw=0)
+    decision = await decide_for(actor.org_id, rules, facts, draw=0)
     if decision.mode != "chain":
         return Outlook(decision.mode)
     today = local_today(actor.time_zone)

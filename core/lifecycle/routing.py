@@ -114,6 +114,15 @@ async def department_parents(org_id: int) -> dict[int, int | None]:
     return {r["id"]: r["parent"] for r in rows}
 
 
+async def decide_for(
+    org_id: int, rules: Sequence[Rule], facts: RequestFacts, draw: int
+) -> Decision:
+    """:func:`core.lifecycle.approvals.decide`, reading the department tree only when a
+    rule names departments (no other condition looks at it)."""
+    parents = await department_parents(org_id) if any(r.departments for r in rules) else {}
+    return decide(rules, facts, parents, draw)
+
+
 async def load_directory(org_id: int, today: date) -> OrgDirectory:
     """What step resolution needs: four small indexed reads of one organisation.
 
@@ -274,10 +283,7 @@ async def route(
         decision = Decision(mode="auto", rule_id=None, steps=())
     else:
         facts = await facts_of(rules)
-        # the department tree only matters to a rule naming departments
-        needs_tree = any(r.departments for r in rules)
-        parents = await department_parents(actor.org_id) if needs_tree else {}
-        decision = decide(rules, facts, parents, draw)
+        decision = await decide_for(actor.org_id, rules, facts, draw)
     data = {"mode": decision.mode, "rule": decision.rule_id}
     if decision.mode != "chain":
         await transition(
@@ -555,6 +561,7 @@ __all__ = [
     "SUPERSEDED",
     "NotYourStep",
     "approval_chain",
+    "decide_for",
     "decide_step",
     "facts_for",
     "load_directory",
