@@ -36,10 +36,13 @@ PHOTOS = "photos"
 
 
 async def action_of(actor: Actor, row: dict[str, Any], code: str) -> RequestAction:
-    """The action ``code`` declared for the request (404 when no plugin declares it)."""
+    """The action ``code`` declared for the request: 404 when no plugin declares it, 403
+    when it is someone else's to take (the page and the API alike)."""
     action = (await declared(actor, row)).get(code)
     if action is None:
         raise NotFoundException()
+    if not action.is_for(actor, row):
+        raise PermissionDeniedException()
     return action
 
 
@@ -125,8 +128,6 @@ async def action_form(
     actor = current_actor(request)
     row = await visible_or_404(actor, number)
     action = await action_of(actor, row, code)
-    if not action.is_for(actor, row):
-        raise PermissionDeniedException()
     if action.photos is None or not action.applies(actor, row):
         return Redirect(f"/requests/{number}", status_code=303)
     return await _action_page(request, row, action, Form({"version": str(row["version"])}))
@@ -139,8 +140,6 @@ async def take_action(
     actor = current_actor(request)
     row = await visible_or_404(actor, number)
     action = await action_of(actor, row, code)
-    if not action.is_for(actor, row):
-        raise PermissionDeniedException()
     form = await Form.read(request)
     try:
         done = await run_action(request, actor, row, action, form)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -17,7 +17,7 @@ from litestar.status_codes import (
 
 from core.i18n import gettext as _
 from core.lifecycle import inbox
-from core.lifecycle.actions import ActionRefused, declared, offered, take
+from core.lifecycle.actions import ActionRefused, offered, take
 from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import IllegalTransition
 from core.lifecycle.submit import submit
@@ -26,7 +26,7 @@ from web.errors import Refused
 from web.forms import Form
 from web.live import announce
 from web.params import BodyId, Cursor
-from web.routes.actions import no_longer
+from web.routes.actions import action_of, no_longer
 from web.routes.requests import cancel_or_refuse, read_new_request
 
 
@@ -282,14 +282,8 @@ async def api_take_action(
 ) -> RequestOut | Response[dict[str, Any]]:
     actor = current_actor(request)
     row = await visible_or_404(actor, number)
-    action = (await declared(actor, row)).get(code)
-    if action is None:
-        raise NotFoundException()
-    if not action.is_for(actor, row):
-        raise PermissionDeniedException()
-    try:
-        if not action.applies(actor, row):
-            raise no_longer(action)
+    action = await action_of(actor, row, code)
+    try:  # take() refuses an action that no longer applies as a Conflict
         await take(actor, row, action, note=data.note, expected_version=data.version)
     except ActionRefused as refusal:
         if refusal.status_code == HTTP_422_UNPROCESSABLE_ENTITY and refusal.field:
