@@ -156,11 +156,12 @@ async def transition(
             )
         if (
             current == Status.ON_HOLD
-            or target == Status.PENDING_APPROVAL
+            or (target == Status.PENDING_APPROVAL and current != Status.SUBMITTED)
             or (current == Status.PENDING_APPROVAL and target == Status.APPROVED)
         ):
             # The hold is over: the resolution due time moves by the paused business time;
-            # it waits for approval: no clock runs; it is approved: the clocks start now.
+            # back to approval after an edit: no clock runs (a new request has none yet);
+            # approved: the clocks start now.
             await schedule(org_id, request_id)
     await after_commit(org_id)
     return target
