@@ -96,10 +96,6 @@ async def timeline(actor: Actor, row: dict[str, Any], limit: int = 200) -> list[
     )
 
 
-def can_cancel(actor: Actor, row: dict[str, Any]) -> bool:
-    return row["requester"] == actor.user_id and Status(row["status"]) in CANCELLABLE
-
-
 async def cancel(actor: Actor, row: dict[str, Any], reason: str, version: int | None) -> Status:
     """The requester withdraws a request before work starts.
 

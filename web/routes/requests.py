@@ -22,6 +22,7 @@ from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle import inbox
 from core.lifecycle.actions import ActionRefused, offered
+from core.lifecycle.core_actions import CANCEL
 from core.lifecycle.editing import may_edit
 from core.lifecycle.feedback import TAGS
 from core.lifecycle.kernel import Conflict
@@ -294,13 +295,13 @@ async def detail_page(
 async def cancel_or_refuse(
     actor: Actor, row: dict[str, Any], reason: str, version: int | None
 ) -> None:
-    """Cancel for the requester, or answer 409 saying why not (pages and API alike)."""
+    """Cancel for the requester, or answer 409 saying why not (the API's cancel; the page
+    takes core's cancel action, whose words for it these are)."""
     try:
         await inbox.cancel(actor, row, reason, version)
     except inbox.NotCancellable as exc:
-        raise Refused(
-            _("This request can no longer be cancelled: work on it has started."), HTTP_409_CONFLICT
-        ) from exc
+        words = CANCEL.unavailable(_) if CANCEL.unavailable else changed_meanwhile().detail
+        raise Refused(words, HTTP_409_CONFLICT) from exc
     except (IllegalTransition, Conflict) as exc:
         raise changed_meanwhile() from exc
 
