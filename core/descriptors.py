@@ -110,13 +110,11 @@ class ServiceType:
     # Requests carry an amount (¥) that approval rules test; the edit page then asks
     # for it (a request that already has an amount is always edited with it).
     uses_amount: bool = False
-    # A plugin with a form of its own (asset/location pickers, extra rows) names it here;
-    # the home tile and ``/new/<slug>`` then lead there instead of the generic form.
-    new_url: str | None = None
-    # The same for the desk's "new request for someone" form: a plugin page extending
-    # core's desk/new.html (its ``service_fields`` block), built with
-    # ``web.routes.desk_new.desk_page`` and ``chosen_person``.
-    desk_url: str | None = None
+    # The new-request form (a ``core.lifecycle.forms.ServiceForm``): its fields, the
+    # request they make and the plugin's detail rows. Core draws it on the phone
+    # (``/new/<slug>``), on the desk (``/desk/new/<slug>``) and reads it from the API;
+    # None is the standard form (kind, title, details, where, amount, urgency, photos).
+    form: object | None = None
 
     def kind_label(self, code: str, gettext: Callable[[str], str]) -> str:
         for kind in self.kinds:

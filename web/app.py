@@ -34,6 +34,7 @@ from core.channels import request_channel
 from core.config import ROOT, Settings, load_settings
 from core.db import bind_engine, engine_from_url, start_engine, stop_engine
 from core.identity.throttle import LoginThrottle, counter_for
+from core.lifecycle.forms import NotFound as FormNotFound
 from core.plugins import PluginError, PluginRegistry, build_plugin_registry, collect_service_types
 from core.storage import storage_from_settings
 from core.tables import Organisation
@@ -45,7 +46,12 @@ from web.auth import (
     plugin_enabled,
     public_org_enabled,
 )
-from web.errors import http_exception_handler, internal_error_handler, not_utf8_handler
+from web.errors import (
+    http_exception_handler,
+    internal_error_handler,
+    not_found_handler,
+    not_utf8_handler,
+)
 from web.live import LIVE_HANDLERS, channels_plugin
 from web.locale import LocaleMiddleware
 from web.logs import RequestLogMiddleware
@@ -313,6 +319,7 @@ def create_app(
         exception_handlers={
             HTTPException: http_exception_handler,
             UnicodeDecodeError: not_utf8_handler,
+            FormNotFound: not_found_handler,
             Exception: internal_error_handler,
         },
         before_send=[security_headers(settings.https)],

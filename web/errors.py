@@ -188,6 +188,12 @@ def _default_detail(exc: HTTPException) -> str:
         return ""
 
 
+def not_found_handler(request: Request[Any, Any, Any], exc: LookupError) -> Response[Any]:
+    """A service form's field found that the page's address names nothing of this
+    organisation (``core.lifecycle.forms.NotFound``): the same 404 as any unknown page."""
+    return error_response(request, 404)
+
+
 def not_utf8_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
     """A form or JSON body that is not UTF-8: Litestar's parsers raise this wherever they
     read it (the CSRF check, a handler's form, a JSON body). No browser sends such a body;

@@ -9,6 +9,7 @@ roles, the department tree, the org chart and the approvers' names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -51,10 +52,14 @@ class Outlook:
 
 
 async def outlook(
-    actor: Actor, service: str, kind: str = "", amount: Decimal | None = None
+    actor: Actor,
+    service: str,
+    kind: str = "",
+    amount: Decimal | None = None,
+    facts: Mapping[str, object] | None = None,
 ) -> Outlook:
-    """What submitting a request of ``service`` (``kind``, ``amount``) would lead to for
-    ``actor`` now. Writes nothing."""
+    """What submitting a request of ``service`` (``kind``, ``amount`` and the form's
+    approval ``facts``) would lead to for ``actor`` now. Writes nothing."""
     rules = await load_rules(actor.org_id, service)
     if not rules:
         return Outlook("auto")
@@ -69,13 +74,13 @@ async def outlook(
         requester_id=actor.user_id,
         department_id=actor.department_id,
     )
-    facts = await facts_for(subject, hooks=actor.hooks, rules=rules)
-    decision = await decide_for(actor.org_id, rules, facts, draw=0)
+    known = await facts_for(subject, hooks=actor.hooks, extra=facts, rules=rules)
+    decision = await decide_for(actor.org_id, rules, known, draw=0)
     if decision.mode != "chain":
         return Outlook(decision.mode)
     today = local_today(actor.time_zone)
     directory = await load_directory(actor.org_id, today)
-    first = await _first_approver(decision.steps[0], facts, directory, today, actor.org_id)
+    first = await _first_approver(decision.steps[0], known, directory, today, actor.org_id)
     return Outlook("chain", first, len(decision.steps))
 
 

@@ -7,7 +7,7 @@
   may see the internals of (staff, the assignee, admins): 404 for a request that is not
   visible or not a repair, 403 for its requester (costs are internal, as on the page).
 - ``POST /reports``: report a fault on an asset code or a room, for anyone in the
-  organisation; goes through the same ``file_report`` as the phone form (core submit,
+  organisation; read by the same form spec as the phone form (form.py: core submit,
   channel ``api``, detail row in the same transaction). ``Idempotency-Key`` makes
   retries safe.
 
@@ -29,15 +29,17 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from plugins.repairs import assets as A
 from plugins.repairs import work
-from plugins.repairs.reporting import file_report
+from plugins.repairs.form import REPAIR_FORM
+from plugins.repairs.hooks import REPAIRS
 from web.sdk import (
     Actor,
     BodyId,
     Cursor,
     Form,
+    FormContext,
     announce,
     current_actor,
-    read_common_fields,
+    submit_form,
     submit_key,
     unprocessable,
     visible_or_404,
@@ -231,9 +233,10 @@ async def api_items(request: Request[Any, Any, Any], number: FromPath[str]) -> W
     summary="Report a fault on an asset or in a room",
     description="Give `asset_code` (an asset in use) or `room_id` (a room of the "
     "organisation). The request is submitted with channel `api`, routed and dispatched "
-    "like a report from the phone. Send an `Idempotency-Key` header to make retries safe: "
-    "a replayed key returns the first request (200) instead of creating another (201). "
-    "An unknown asset code or room is 404.",
+    "like a report from the phone (the same form: `GET /api/v1/services/repairs/form`). "
+    "Send an `Idempotency-Key` header to make retries safe: a replayed key returns the "
+    "first request (200) instead of creating another (201). An unknown asset code or "
+    "room is a field error (422), as is any other.",
     tags=TAGS,
 )
 async def api_report(
@@ -249,38 +252,18 @@ async def api_report(
             "title": data.title,
             "description": data.description,
             "priority": data.priority or "normal",
+            "asset_code": data.asset_code,
+            "room": "" if data.room_id is None else str(data.room_id),
         }
     )
-    if data.kind not in A.categories():
-        form.error("kind", _("Choose what kind of fault it is."))
-    title, description, _location, priority = read_common_fields(form)
-    code = data.asset_code.strip()
-    if bool(code) == (data.room_id is not None):
+    if bool(data.asset_code.strip()) == (data.room_id is not None):
         form.error("asset_code", _("Give either an asset code or a room, not both."))
-    if not form.ok:
+    ctx = FormContext(actor, REPAIRS, "api")
+    filled = await REPAIR_FORM.read(form, ctx)
+    if filled is None:
         return unprocessable(form)
-    asset = location = None
-    if code:
-        asset = await A.asset_by_code(actor.org_id, code[:50])
-        if asset is None or asset["status"] != "active":
-            raise NotFoundException(_("No asset in use has the code %(code)s.") % {"code": code})
-        if asset["location"]:
-            location = await A.get_location(actor.org_id, asset["location"])
-    else:
-        location = await A.get_location(actor.org_id, data.room_id or 0)
-        if location is None or location["kind"] != "room":
-            raise NotFoundException(_("No such room."))
-    made = await file_report(
-        actor,
-        kind=data.kind,
-        title=title,
-        description=description,
-        priority=priority,
-        asset=asset,
-        location=location,
-        channel="api",
-        idempotency_key=key,
-    )
+    made = await submit_form(ctx, filled, idempotency_key=key)
+    asset, location = filled.values["room"]["asset"], filled.values["room"]["location"]
     if made.created:
         announce(request, actor.org_id, made.number)
     row = await visible_or_404(actor, made.number)

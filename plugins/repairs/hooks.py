@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from plugins.repairs.form import REPAIR_FORM
 from web.sdk import (
     ORG_ADMIN,
     SERVICE_ADMIN,
@@ -44,8 +45,7 @@ REPAIRS = ServiceType(
     uses_approval=True,
     uses_dispatch=True,
     order=10,
-    new_url="/s/repairs/new",
-    desk_url="/s/repairs/desk/new",
+    form=REPAIR_FORM,
 )
 
 __all__ = [
@@ -162,7 +162,7 @@ def extra_head_assets() -> list[str]:
 
 @hookimpl
 def nav_items(actor: Actor) -> list[NavItem]:
-    items = [NavItem("repairs", lambda _: _("Report a fault"), "/s/repairs/new", "tool", order=300)]
+    items = [NavItem("repairs", lambda _: _("Report a fault"), "/new/repairs", "tool", order=300)]
     if actor.can(MANAGE_ASSETS):
         items.append(
             NavItem("repairs-assets", lambda _: _("Assets"), "/s/repairs/admin/assets", "building")

@@ -43,9 +43,9 @@ from litestar.response import Redirect, Template
 
 from plugins.repairs.access import can_manage, staff_only
 from plugins.repairs.assets import asset_by_code
+from plugins.repairs.form import place_of
 from plugins.repairs.guests import forget_phones
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS, SLUG
-from plugins.repairs.reporting import place_of
 from plugins.repairs.tables import RepairAsset, RepairRequestDetail, RepairSchedule
 from web.sdk import (
     OPEN,

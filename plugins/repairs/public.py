@@ -26,8 +26,8 @@ from litestar.response import Redirect, ServerSentEvent, Template
 
 from plugins.repairs import assets as A
 from plugins.repairs import guests as G
+from plugins.repairs.form import REPAIR_FORM
 from plugins.repairs.hooks import REPAIRS
-from plugins.repairs.reporting import file_report
 from web.sdk import (
     RATING_TAGS,
     RESOLVE_ORG,
@@ -35,24 +35,26 @@ from web.sdk import (
     Actor,
     CannotRate,
     Form,
+    FormContext,
     Refused,
     RequestEvent,
     Status,
-    UploadRefused,
     add_event,
     announce,
     event_stream,
-    file_parts,
+    form_context,
     limits_of,
     load_actor,
     now,
     public_found,
     rate,
-    read_uploads,
+    read_service_form,
     render,
     service_account,
     stepper,
     storage_of,
+    submit_form,
+    submit_token,
 )
 from web.sdk import gettext as _
 
@@ -126,6 +128,7 @@ async def _sticker_page(
         )
     )
     base = f"/p/repairs/{found['what']}/{found['token']}"
+    ctx = _sticker_context(found, None)
     return await render(
         request,
         "repairs/public_report.html",
@@ -141,7 +144,8 @@ async def _sticker_page(
             "upload_limits": limits_of(request),
             "files_lost": files_lost,
             "place": A.place_label(found["room"]) if found["room"] else "",
-            "login_next": f"/s/repairs/new?asset={found['token']}" if found["asset"] else "",
+            "login_next": f"/new/repairs?asset={found['token']}" if found["asset"] else "",
+            **await form_context(form, ctx),
         },
         status_code=status,
     )
@@ -156,7 +160,7 @@ async def sticker_page(
 ) -> Template | Redirect:
     found = public_found(request)
     if _member(request, found["org"]) and found["asset"]:
-        return Redirect(f"/s/repairs/new?asset={token}", status_code=303)
+        return Redirect(f"/new/repairs?asset={token}", status_code=303)
     form = Form(
         {
             "submit_token": secrets.token_urlsafe(16),
@@ -167,16 +171,17 @@ async def sticker_page(
     return await _sticker_page(request, found, form, report_anyway=anyway)
 
 
-def _read_person(form: Form) -> tuple[str, str]:
-    name = form.required(
-        "name", _("Enter your name so the technician knows whom to ask."), max_length=100
-    )
-    phone = form.get("phone")
-    if not phone:
-        form.error("phone", _("Enter a phone number the technician can call."))
-    else:
-        form.phone("phone")
-    return name, phone
+async def _read_person(form: Form, found: dict[str, Any]) -> tuple[str, str]:
+    """The guest's name and phone, checked by the report form's own fields."""
+    ctx = _sticker_context(found, None)
+    person = {f.name: f for f in REPAIR_FORM.for_channel("qr") if f.name in ("name", "phone")}
+    return await person["name"].read(form, ctx), await person["phone"].read(form, ctx)
+
+
+def _sticker_context(found: dict[str, Any], guest: Actor | None) -> FormContext:
+    """The report form of a sticker: channel ``qr``, the place given by the sticker."""
+    place = {"asset": found["asset"], "location": found["room"]}
+    return FormContext(guest, REPAIRS, "qr", given={"place": place}, org=found["org"])
 
 
 @post("/{what:str}/{token:str}", opt={**STICKER, **UPLOADS}, middleware=[rate_limited])
@@ -185,48 +190,30 @@ async def sticker_report(
 ) -> Template | Redirect:
     found = public_found(request)
     form = await Form.read(request)
-    submit_token = form.get("submit_token")
-    if not submit_token or len(submit_token) > 64:
-        raise Refused(_("This form is incomplete. Reload the page and try again."))
-    kind = form.get("kind")
-    if kind not in A.categories():
-        form.error("kind", _("Choose what kind of fault it is."))
-    title = form.required(
-        "title", _("Say in a few words what is wrong."), too_long=_("Keep it under 200 characters.")
-    )
-    description = form.get("description")[:5000]
-    name, phone = _read_person(form)
-    if not form.ok:
-        lost = bool(file_parts(form.data, "photos"))
+    token = submit_token(form)
+    reading = await read_service_form(request, form, _sticker_context(found, None))
+    if reading.filled is None:
         return await _sticker_page(
-            request, found, form, status=422, files_lost=lost, report_anyway=True
-        )
-    try:
-        photos = await read_uploads(request, form.data, "photos")
-    except UploadRefused as exc:
-        form.error("photos", exc.message())
-        return await _sticker_page(
-            request, found, form, status=exc.status_code, files_lost=True, report_anyway=True
+            request,
+            found,
+            form,
+            status=reading.status,
+            files_lost=reading.files_lost,
+            report_anyway=True,
         )
     guest = await _guest_actor(request, found["org"])
     follow_token = G.new_follow_token()
+    name, phone = reading.filled.values["name"], reading.filled.values["phone"]
 
     async def follow_link(request_id: int) -> None:
         await G.add_follow(found["org"], request_id, name, phone, reporter=True, token=follow_token)
 
-    result = await file_report(
-        guest,
-        kind=kind,
-        title=title,
-        description=description,
-        priority="normal",
-        asset=found["asset"],
-        location=found["room"],
-        channel="qr",
-        idempotency_key=f"sticker:{submit_token}",
-        photos=photos,
+    result = await submit_form(
+        _sticker_context(found, guest),
+        reading.filled,
+        idempotency_key=f"sticker:{token}",
+        attachments=reading.files,
         storage=storage_of(request),
-        reporter=(name, phone),
         then=follow_link,
     )
     if not result.created:  # the same form sent twice: its follow link was made the first time
@@ -248,7 +235,7 @@ async def sticker_join(
     if member is not None:
         name, phone = member.display_name, ""
     else:
-        name, phone = _read_person(form)
+        name, phone = await _read_person(form, found)
     number = form.get("number")
     where = found["asset"]["id"] if found["asset"] else None
     open_now = await G.open_reports(

@@ -1,9 +1,9 @@
-"""Pages of the repairs plugin (/s/repairs/): the phone report form, the asset page for
-staff, and the admin pages for locations, assets, CSV and QR stickers."""
+"""Pages of the repairs plugin (/s/repairs/): the asset page for staff, and the admin
+pages for locations, assets, CSV and QR stickers. The report form is core's, drawn from
+the plugin's spec (form.py) at /new/repairs."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -14,139 +14,24 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from plugins.repairs import assets as A
-from plugins.repairs import desk, maintenance, work
-from plugins.repairs import guests as G
+from plugins.repairs import maintenance, work
 from plugins.repairs.access import can_manage, staff_only
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
-from plugins.repairs.reporting import file_report
 from plugins.repairs.tables import RepairAsset, RepairLocation
 from web.sdk import (
-    PRIORITIES,
-    UPLOADS,
     Actor,
     Cursor,
     Department,
     Form,
     Refused,
-    UploadRefused,
     audit,
     current_actor,
-    file_parts,
-    limits_of,
-    now,
-    priority_label,
-    read_common_fields,
-    read_uploads,
     render,
-    show_submitted,
-    storage_of,
     visible_to,
 )
 from web.sdk import gettext as _
 
 MAX_STICKERS = 120
-
-
-# ---------------------------------------------------------------- report form
-
-
-async def _report_page(
-    request: Request[Any, Any, Any],
-    form: Form,
-    asset: dict[str, Any] | None,
-    status: int = 200,
-    files_lost: bool = False,
-) -> Template:
-    actor = current_actor(request)
-    room_q = request.query_params.get("room_q", "").strip()[:50]
-    return await render(
-        request,
-        "repairs/report.html",
-        {
-            "form": form,
-            "asset": asset,
-            "service": REPAIRS,
-            "rooms": [] if asset else await A.rooms(actor.org_id, room_q),
-            "room_q": room_q,
-            "priorities": [(p, priority_label(p)) for p in PRIORITIES],
-            "upload_limits": limits_of(request),
-            "files_lost": files_lost,
-            "back_url": "/",
-            "duplicates": (
-                await G.open_reports(actor.org_id, asset_id=asset["id"], now=now())
-                if asset and not form.errors and request.query_params.get("new") != "1"
-                else []
-            ),
-        },
-        status_code=status,
-    )
-
-
-@get("/new")
-async def report_form(request: Request[Any, Any, Any], asset: FromQuery[str] = "") -> Template:
-    actor = current_actor(request)
-    found = None
-    if asset:
-        found = await A.asset_by_token(actor.org_id, asset)
-        if found is None:  # another org's, revoked or made up: the same answer for all
-            raise NotFoundException()
-    form = Form(
-        {
-            "priority": "normal",
-            "submit_token": secrets.token_urlsafe(16),
-            "asset": asset,
-            "kind": found["category"] if found else "",
-        }
-    )
-    return await _report_page(request, form, found)
-
-
-@post("/new", opt=UPLOADS)
-async def report_create(request: Request[Any, Any, Any]) -> Template | Redirect:
-    actor = current_actor(request)
-    form = await Form.read(request)
-    token = form.get("submit_token")
-    if not token or len(token) > 64:
-        raise Refused(_("This form is incomplete. Reload the page and try again."))
-    asset = None
-    if form.get("asset"):
-        asset = await A.asset_by_token(actor.org_id, form.get("asset"))
-        if asset is None:
-            raise NotFoundException()
-    kind = form.get("kind")
-    if kind not in A.categories():
-        form.error("kind", _("Choose what kind of fault it is."))
-    title, description, _location, priority = read_common_fields(form)
-    location = None
-    if asset is None:
-        room = form.id("room")
-        location = await A.get_location(actor.org_id, room) if room else None
-        if location is None:
-            form.error("room", _("Choose the room where the fault is."))
-    elif asset["location"]:
-        location = await A.get_location(actor.org_id, asset["location"])
-    if not form.ok:
-        lost = bool(file_parts(form.data, "photos"))
-        return await _report_page(request, form, asset, 422, files_lost=lost)
-    try:
-        photos = await read_uploads(request, form.data, "photos")
-    except UploadRefused as exc:
-        form.error("photos", exc.message())
-        return await _report_page(request, form, asset, exc.status_code, files_lost=True)
-    result = await file_report(
-        actor,
-        kind=kind,
-        title=title,
-        description=description,
-        priority=priority,
-        asset=asset,
-        location=location,
-        channel="qr" if asset else "pwa",
-        idempotency_key=f"form:{token}",
-        photos=photos,
-        storage=storage_of(request),
-    )
-    return show_submitted(request, actor.org_id, result)
 
 
 # ---------------------------------------------------------------- asset page (staff)
@@ -526,11 +411,8 @@ async def stickers_pdf(request: Request[Any, Any, Any], q: FromQuery[str] = "") 
 
 
 HANDLERS = [
-    *desk.HANDLERS,
     *maintenance.HANDLERS,
     *work.HANDLERS,
-    report_form,
-    report_create,
     asset_detail,
     asset_qr,
     locations_page,

@@ -270,8 +270,11 @@ async def test_a_key_loan_from_tile_to_report(keys_client: AsyncTestClient) -> N
     assert home.count('href="/new/keys"') == 1 and "Key loans" in home
     form = await client.get("/new/keys")
     assert form.status_code == 200 and "Store-room or warehouse key" in form.text
+    assert "Which key?" in form.text and "Ask for the key" in form.text  # the plugin's form
     token = re.search(r'name="submit_token" value="([^"]+)"', form.text)
     assert token
+    missing = await post(client, "/new/keys", {"kind": "store", "submit_token": token.group(1)})
+    assert missing.status_code == 422 and "Say which key you need." in missing.text
     made = await post(
         client,
         "/new/keys",

@@ -135,7 +135,7 @@ async def test_a_sticker_does_not_open_an_employees_own_report(client: AsyncTest
     await login(client, org.logins["employee"])
     mine = await post(
         client,
-        "/s/repairs/new",
+        "/new/repairs",
         {
             "asset": asset["token"],
             "kind": "it",

@@ -127,3 +127,19 @@ async def test_api_writes_need_a_token_and_reads_stay_in_the_org(
             f"/api/v1/requests/{second[0]['number']}/cancel", json={}, headers=colleague
         )
     ).status_code == 404
+
+
+async def test_a_services_form_is_described_for_api_clients(
+    client: AsyncTestClient, org: OrgFixture
+) -> None:
+    auth = {**await _token(org), "Accept-Language": "zh-CN"}
+    described = (await client.get("/api/v1/services/general/form", headers=auth)).json()
+    names = [f["name"] for f in described["fields"]]
+    assert names == ["kind", "title", "description", "location", "amount", "priority"]
+    title = described["fields"][1]
+    assert title["label"] == "需要办理什么？" and title["required"] and title["max_length"] == 200
+    bad = await client.post(
+        "/api/v1/requests", json={**BODY, "amount": "lots", "priority": "asap"}, headers=auth
+    )
+    assert bad.status_code == 422
+    assert set(bad.json()["errors"]) == {"amount", "priority"}

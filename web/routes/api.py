@@ -18,16 +18,16 @@ from litestar.status_codes import (
 from core.i18n import gettext as _
 from core.lifecycle import inbox
 from core.lifecycle.actions import ActionRefused, offered, take
+from core.lifecycle.forms import FormContext, form_of, submit_form
 from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import IllegalTransition
-from core.lifecycle.submit import submit
 from web.auth import current_actor, visible_or_404
 from web.errors import Refused
 from web.forms import Form
 from web.live import announce
 from web.params import BodyId, Cursor
 from web.routes.actions import action_of, no_longer
-from web.routes.requests import cancel_or_refuse, read_new_request
+from web.routes.requests import cancel_or_refuse
 
 
 class MeOut(msgspec.Struct):
@@ -63,7 +63,9 @@ API_HANDLERS = [api_me]
 
 
 class RequestIn(msgspec.Struct):
-    """A new request. Field errors come back as ``errors`` (field → message)."""
+    """A new request of ``service``, with its form's fields (``GET /services/{slug}/form``
+    lists them): the common ones by name here, a plugin's own in ``fields``. Field
+    errors come back as ``errors`` (field → message) with status 422."""
 
     service: str = ""
     kind: str = ""
@@ -72,6 +74,46 @@ class RequestIn(msgspec.Struct):
     location: str = ""
     priority: str = "normal"
     amount: str = ""  # ¥ as text ("1500", "199.50"), for services that ask for one
+    fields: dict[str, str] = {}
+
+
+class FieldOptionOut(msgspec.Struct):
+    value: str
+    label: str
+
+
+class FieldOut(msgspec.Struct, omit_defaults=True):
+    name: str
+    type: str
+    label: str
+    required: bool
+    hint: str | None = None
+    fact: str | None = None
+    max_length: int | None = None
+    options: list[FieldOptionOut] | None = None
+
+
+class FormOut(msgspec.Struct):
+    service: str
+    title: str
+    fields: list[FieldOut]
+
+
+@get(
+    "/services/{slug:str}/form",
+    summary="The fields of a service's new-request form",
+    description="What `POST /requests` takes for this service: each field's name, type "
+    "(text, long_text, choice, amount, phone or a plugin's own), label in the caller's "
+    "language, whether it is required, its options and the approval fact it gives.",
+    tags=["requests"],
+)
+async def api_service_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> FormOut:
+    actor = current_actor(request)
+    catalog = request.app.state.services
+    if not catalog.is_enabled(slug, actor.enabled_plugins):
+        raise NotFoundException()
+    service = catalog.get(slug)
+    return msgspec.convert(form_of(service).describe(FormContext(actor, service, "api")), FormOut)
 
 
 class RequestSummary(msgspec.Struct):
@@ -149,21 +191,17 @@ async def api_submit(
 ) -> Response[Any]:
     actor = current_actor(request)
     catalog = request.app.state.services
-    form = Form(msgspec.structs.asdict(data))
+    values = msgspec.structs.asdict(data)
+    form = Form({**values.pop("fields"), **values})
     if not catalog.is_enabled(data.service, actor.enabled_plugins):
         form.error("service", _("Choose a service from the list."))
         return unprocessable(form)
     key = submit_key(idempotency_key)
-    new = read_new_request(form, catalog.get(data.service))
-    if new is None:
+    ctx = FormContext(actor, catalog.get(data.service), "api")
+    filled = await form_of(ctx.service).read(form, ctx)
+    if filled is None:
         return unprocessable(form)
-    made = await submit(
-        actor,
-        catalog.get(data.service),
-        new,
-        channel="api",
-        idempotency_key=key,
-    )
+    made = await submit_form(ctx, filled, idempotency_key=key)
     if made.created:
         announce(request, actor.org_id, made.number)
     row = await inbox.visible_request(actor, made.number)
@@ -299,4 +337,12 @@ async def api_take_action(
     return _request_out(row, await inbox.timeline(actor, row))
 
 
-API_HANDLERS += [api_submit, api_my_requests, api_request, api_cancel, api_actions, api_take_action]
+API_HANDLERS += [
+    api_service_form,
+    api_submit,
+    api_my_requests,
+    api_request,
+    api_cancel,
+    api_actions,
+    api_take_action,
+]

@@ -8,7 +8,6 @@ may do it; the same one-time form token as on the phone makes a double submit ha
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Request, get, post
@@ -16,16 +15,18 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from core.descriptors import ServiceType
 from core.i18n import gettext as _
 from core.identity.actor import Actor
+from core.lifecycle.forms import FormContext, form_of, submit_form
 from core.lifecycle.reassign import MAX_MATCHES, find_people
-from core.lifecycle.submit import PRIORITIES, Submitted, submit
+from core.lifecycle.submit import Submitted
 from core.tables import User
 from web.auth import current_actor
-from web.errors import Refused
 from web.forms import Form
-from web.routes.requests import priority_label, read_new_request, show_submitted
+from web.routes.requests import show_submitted
 from web.routes.work import dispatches, may_dispatch
+from web.service_forms import form_context, prefilled, submit_token
 from web.templating import render
 
 URL = "/desk/new"
@@ -66,16 +67,10 @@ async def chosen_person(actor: Actor, form: Form) -> dict[str, Any] | None:
 
 
 async def desk_page(
-    request: Request[Any, Any, Any],
-    actor: Actor,
-    form: Form,
-    status: int = 200,
-    *,
-    template: str = "desk/new.html",
-    context: dict[str, Any] | None = None,
+    request: Request[Any, Any, Any], actor: Actor, form: Form, status: int = 200
 ) -> Template:
-    """The "new request for someone" page; a plugin's desk form (``ServiceType.desk_url``)
-    passes its template (extending desk/new.html) and the context its fields need."""
+    """The "new request for someone" page: the person picker, then the chosen service's
+    form for the desk (its spec's fields on channel ``desk``)."""
     services = _services(request, actor)
     if not services:
         raise NotFoundException()
@@ -89,7 +84,7 @@ async def desk_page(
         people = await find_people(actor.org_id, "", include=chosen) + people
     return await render(
         request,
-        template,
+        "desk/new.html",
         {
             "form": form,
             "services": services,
@@ -97,33 +92,31 @@ async def desk_page(
             "q": q,
             "people": people,
             "max_matches": MAX_MATCHES,
-            "priorities": [(p, priority_label(p)) for p in PRIORITIES],
             "form_action": f"{URL}/{service.slug}",
             "page_url": URL,
-            **(context or {}),
+            **await form_context(form, _desk_context(actor, service)),
         },
         status_code=status,
         block="matches",
     )
 
 
+def _desk_context(actor: Actor, service: ServiceType) -> FormContext:
+    return FormContext(actor, service, "desk", for_others=True)
+
+
 @get(URL)
 async def new_for_someone(
     request: Request[Any, Any, Any], q: FromQuery[str] = "", service: FromQuery[str] = ""
-) -> Template | Redirect:
+) -> Template:
     actor = staff_only(request)
-    chosen = request.app.state.services.get(service[:64]) if service else None
-    if chosen is not None and chosen.desk_url and not request.headers.get("hx-request"):
-        # the plugin's own desk form (it writes its detail rows with the request)
-        return Redirect(chosen.desk_url, status_code=303)
-    form = Form(
-        {
-            "q": q[:100],
-            "service": service[:64],
-            "priority": "normal",
-            "submit_token": secrets.token_urlsafe(16),
-        }
-    )
+    services = _services(request, actor)
+    chosen = next((s for s in services if s.slug == service[:64]), None)
+    if chosen is None and services:
+        chosen = services[0]
+    if chosen is None:
+        raise NotFoundException()
+    form = await prefilled(request, _desk_context(actor, chosen), q=q[:100], service=chosen.slug)
     return await desk_page(request, actor, form)
 
 
@@ -136,18 +129,15 @@ async def submit_for_someone(
     if service is None:
         raise NotFoundException()
     form = await Form.read(request)
-    token = form.get("submit_token")
-    if not token or len(token) > 64:
-        raise Refused(_("This form is incomplete. Reload the page and try again."))
+    token = submit_token(form)
     person = await chosen_person(actor, form)
-    data = read_new_request(form, service)
-    if data is None or person is None:
+    ctx = _desk_context(actor, service)
+    filled = await form_of(service).read(form, ctx)
+    if filled is None or person is None:
         return await desk_page(request, actor, form, 422)
-    result = await submit(
-        actor,
-        service,
-        data,
-        channel="desk",
+    result = await submit_form(
+        ctx,
+        filled,
         idempotency_key=f"form:{token}",
         requester_id=person["id"],
         department_id=person["department"],

@@ -31,7 +31,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     hooks = request.app.state.plugins.hooks(actor.enabled_plugins)
     services = request.app.state.services.enabled(actor.enabled_plugins)
     service_tiles = [
-        Tile(s.slug, s.name, s.new_url or f"/new/{s.slug}", s.icon, order=s.order) for s in services
+        Tile(s.slug, s.name, f"/new/{s.slug}", s.icon, order=s.order) for s in services
     ]
     tiles = sorted(
         [*service_tiles, *(t for group in hooks.home_tiles(actor=actor) for t in group)],

@@ -6,7 +6,6 @@ detail pages), so a request that is not yours answers 404, never 403.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Request, get, post
@@ -17,7 +16,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT
 
 from core import attachments
-from core.attachments import UploadRefused
 from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle import inbox
@@ -25,6 +23,7 @@ from core.lifecycle.actions import ActionRefused, offered
 from core.lifecycle.core_actions import CANCEL
 from core.lifecycle.editing import may_edit
 from core.lifecycle.feedback import TAGS
+from core.lifecycle.forms import FormContext, form_of, read_amount, submit_form
 from core.lifecycle.kernel import Conflict
 from core.lifecycle.outlook import outlook
 from core.lifecycle.routing import approval_chain
@@ -33,7 +32,7 @@ from core.lifecycle.states import (
     IllegalTransition,
     stepper,
 )
-from core.lifecycle.submit import PRIORITIES, NewRequest, Submitted, submit
+from core.lifecycle.submit import PRIORITIES, Submitted
 from core.plugins import collect
 from core.tables import ApprovalTask
 from web.auth import current_actor, visible_or_404
@@ -41,10 +40,11 @@ from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
 from web.params import Cursor
-from web.routes.approvals import parse_amount, step_label
+from web.routes.approvals import step_label
 from web.routes.work import handover_options
+from web.service_forms import form_context, prefilled, read_service_form, submit_token
 from web.templating import render
-from web.uploads import UPLOADS, file_parts, limits_of, read_uploads, storage_of
+from web.uploads import UPLOADS, limits_of, storage_of
 
 
 def priority_label(code: str) -> str:
@@ -65,7 +65,7 @@ def _service_or_404(request: Request[Any, Any, Any], actor: Actor, slug: str) ->
 
 
 def read_common_fields(form: Form) -> tuple[str, str, str, str]:
-    """Title, description, location and priority of a new or edited request; errors land
+    """Title, description, location and priority of an edited request; errors land
     on the form in the user's language."""
     title = form.required(
         "title", _("Say in a few words what you need."), 200, _("At most 200 characters.")
@@ -82,28 +82,9 @@ def read_common_fields(form: Form) -> tuple[str, str, str, str]:
     return title, description, location, priority
 
 
-def read_new_request(form: Form, service: Any) -> NewRequest | None:
-    """Validate the generic request fields; errors land on the form, in the user's language."""
-    kind = form.get("kind")
-    if kind not in {k.code for k in service.kinds}:
-        form.error("kind", _("Choose what kind of request this is."))
-    title, description, location, priority = read_common_fields(form)
-    amount = parse_amount(form, "amount") if service.uses_amount else None
-    if not form.ok:
-        return None
-    return NewRequest(
-        kind=kind,
-        title=title,
-        description=description,
-        location=location,
-        priority=priority,
-        amount=amount,
-    )
-
-
 async def _new_page(
     request: Request[Any, Any, Any],
-    service: Any,
+    ctx: FormContext,
     form: Form,
     status: int = 200,
     files_lost: bool = False,
@@ -112,25 +93,24 @@ async def _new_page(
         request,
         "requests/new.html",
         {
-            "service": service,
+            "service": ctx.service,
             "form": form,
             "upload_limits": limits_of(request),
             "files_lost": files_lost,
-            "priorities": [(p, priority_label(p)) for p in PRIORITIES],
             "back_url": "/",
+            **await form_context(form, ctx),
         },
         status_code=status,
     )
 
 
 @get("/new/{slug:str}")
-async def new_request(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template | Redirect:
+async def new_request(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+    """The phone's form of a service, drawn from its spec; the address may prefill the
+    spec's fields (``/new/repairs?asset=<sticker token>``)."""
     actor = current_actor(request)
-    service = _service_or_404(request, actor, slug)
-    if service.new_url:  # the plugin's own form (it writes its detail rows with the request)
-        return Redirect(service.new_url, status_code=303)
-    form = Form({"priority": "normal", "submit_token": secrets.token_urlsafe(16)})
-    return await _new_page(request, service, form)
+    ctx = FormContext(actor, _service_or_404(request, actor, slug), "pwa")
+    return await _new_page(request, ctx, await prefilled(request, ctx))
 
 
 @post("/new/{slug:str}", opt=UPLOADS)
@@ -138,27 +118,17 @@ async def create_request(
     request: Request[Any, Any, Any], slug: FromPath[str]
 ) -> Template | Redirect:
     actor = current_actor(request)
-    service = _service_or_404(request, actor, slug)
+    ctx = FormContext(actor, _service_or_404(request, actor, slug), "pwa")
     form = await Form.read(request)
-    token = form.get("submit_token")
-    if not token or len(token) > 64:
-        raise Refused(_("This form is incomplete. Reload the page and try again."))
-    data = read_new_request(form, service)
-    if data is None:  # a browser cannot refill a file input: say so instead of losing them
-        lost = bool(file_parts(form.data))
-        return await _new_page(request, service, form, 422, files_lost=lost)
-    try:
-        files = await read_uploads(request, form.data)
-    except UploadRefused as exc:
-        form.error("files", exc.message())
-        return await _new_page(request, service, form, exc.status_code, files_lost=True)
-    result = await submit(
-        actor,
-        service,
-        data,
-        channel="pwa",
+    token = submit_token(form)
+    reading = await read_service_form(request, form, ctx)
+    if reading.filled is None:
+        return await _new_page(request, ctx, form, reading.status, reading.files_lost)
+    result = await submit_form(
+        ctx,
+        reading.filled,
         idempotency_key=f"form:{token}",
-        attachments=files,
+        attachments=reading.files,
         storage=storage_of(request),
     )
     return show_submitted(request, actor.org_id, result)
@@ -192,13 +162,13 @@ async def new_request_outlook(request: Request[Any, Any, Any], slug: FromPath[st
     service = _service_or_404(request, actor, slug)
     form = await Form.read(request)
     kind = form.get("kind")
-    amount = parse_amount(form, "amount") if service.uses_amount else None
+    kind = kind if kind in {k.code for k in service.kinds} else ""
+    fields = form_of(service).for_channel("pwa")
+    amount = read_amount(form, "amount") if any(f.name == "amount" for f in fields) else None
+    ctx = FormContext(actor, service, "pwa")
+    facts = {f.fact: value for f in fields if f.fact and (value := f.typed(form, ctx))}
     ahead = (
-        await outlook(
-            actor, service.slug, kind if kind in {k.code for k in service.kinds} else "", amount
-        )
-        if service.uses_approval
-        else None
+        await outlook(actor, service.slug, kind, amount, facts) if service.uses_approval else None
     )
     return await render(request, "requests/_outlook.html", {"service": service, "outlook": ahead})
 

@@ -96,7 +96,8 @@ async def test_another_orgs_asset_and_request_are_not_found(
         json={"kind": "it", "title": "坏了", "asset_code": "THEIRS-1"},
         headers=await _auth(rorg, "employee"),
     )
-    assert reported.status_code == 404
+    # another organisation's code is a field error, as an unknown one is: it reveals nothing
+    assert reported.status_code == 422 and "THEIRS" in reported.json()["errors"]["asset_code"]
     assert await ServiceRequest.count().where(ServiceRequest.org == rorg.id) == 0
 
 
@@ -182,7 +183,7 @@ async def test_report_with_a_token_creates_request_and_detail_once(
         json={"kind": "plumbing", "title": "漏水", "room_id": places["floor"]},
         headers=await _auth(rorg, "employee"),
     )
-    assert floor.status_code == 404  # a floor is not a room
+    assert floor.status_code == 422 and "room" in floor.json()["errors"]  # a floor is no room
     assert await ServiceRequest.count().where(ServiceRequest.org == rorg.id) == 2
 
 
@@ -203,7 +204,8 @@ async def test_report_field_errors_are_translated_and_write_nothing(
         json={"kind": "it", "title": "x", "asset_code": "NOPE"},
         headers={**auth, "Accept-Language": "en"},
     )
-    assert unknown.status_code == 404 and "NOPE" in unknown.json()["detail"]
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == {"asset_code": "No asset in use has the code NOPE."}
     too_long = await client.post(
         f"{API}/reports",
         json={"kind": "it", "title": "x", "asset_code": "NOPE"},
@@ -235,3 +237,38 @@ async def test_schema_documents_the_repairs_api(client: AsyncTestClient, db: obj
     )
     for path in ("/assets", "/assets/{code}", "/requests/{number}/items"):
         assert "get" in paths[f"/api/v1/s/repairs{path}"], path
+
+
+async def test_core_api_reads_the_repairs_form_too(
+    client: AsyncTestClient, rorg: OrgFixture
+) -> None:
+    """``POST /api/v1/requests`` reads a repair with the plugin's own form spec: the place
+    goes in ``fields``, and the detail row is written with the request, as from the phone.
+    ``GET /api/v1/services/repairs/form`` says so."""
+    places = await _place(rorg.id)
+    auth = {**await _auth(rorg, "employee"), "Accept-Language": "en"}
+    described = (await client.get("/api/v1/services/repairs/form", headers=auth)).json()
+    assert described["title"] == "Report a fault"
+    by_name = {f["name"]: f for f in described["fields"]}
+    assert list(by_name) == ["kind", "room", "title", "description", "priority"]
+    assert by_name["kind"]["fact"] == "category" and by_name["kind"]["type"] == "choice"
+    assert {o["value"] for o in by_name["kind"]["options"]} >= {"it", "plumbing"}
+    assert by_name["room"]["type"] == "custom" and by_name["room"]["required"]
+    body = {"service": "repairs", "kind": "plumbing", "title": "漏水"}
+    missing = await client.post("/api/v1/requests", json=body, headers=auth)
+    assert missing.status_code == 422 and "room" in missing.json()["errors"]
+    assert await ServiceRequest.count().where(ServiceRequest.org == rorg.id) == 0
+    made = await client.post(
+        "/api/v1/requests",
+        json={**body, "fields": {"room": str(places["room"])}},
+        headers=auth,
+    )
+    assert made.status_code == 201, made.text
+    req = await ServiceRequest.objects().where(ServiceRequest.org == rorg.id).first()
+    assert req.channel == "api" and "A301" in req.location
+    detail = (
+        await RepairRequestDetail.objects().where(RepairRequestDetail.request == req.id).first()
+    )
+    assert detail.location == places["room"] and detail.asset is None
+    # a disabled or unknown service has no form
+    assert (await client.get("/api/v1/services/nope/form", headers=auth)).status_code == 404

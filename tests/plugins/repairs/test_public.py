@@ -188,7 +188,7 @@ async def test_open_report_offers_to_follow_instead_of_a_second_one(
     assert "Already reported" not in anyway.text and "Report the fault" in anyway.text
     # a signed-in colleague follows it with one tap from the phone form
     await login(client, org.logins["employee"])
-    form = await client.get(f"/s/repairs/new?asset={asset['token']}")
+    form = await client.get(f"/new/repairs?asset={asset['token']}")
     assert "Already reported" in form.text
     mine = await post(client, f"{url}/join", {"number": req.number})
     assert mine.status_code == 303
@@ -292,14 +292,14 @@ async def test_disabling_repairs_is_for_that_organisation_only(
     assert (await client.get(f"/p/repairs/a/{on_asset['token']}")).status_code == 200
     # the signed-in pages, tile, API and the hook-driven parts of the request page
     await login(client, off.logins["admin"])
-    assert (await client.get("/s/repairs/new")).status_code == 404
+    assert (await client.get("/new/repairs")).status_code == 404
     assert (await client.get("/s/repairs/admin/assets")).status_code == 404
     assert (await client.get("/api/v1/s/repairs/assets")).status_code == 404
-    assert "/s/repairs/new" not in (await client.get("/")).text
+    assert "/new/repairs" not in (await client.get("/")).text
     await post(client, "/logout")
     await login(client, on.logins["admin"])
-    assert (await client.get("/s/repairs/new")).status_code == 200
-    assert "/s/repairs/new" in (await client.get("/")).text
+    assert (await client.get("/new/repairs")).status_code == 200
+    assert "/new/repairs" in (await client.get("/")).text
 
 
 async def test_reporters_phones_are_forgotten_90_days_after_closing(

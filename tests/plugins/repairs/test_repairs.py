@@ -62,12 +62,12 @@ async def test_report_from_a_sticker_writes_request_and_detail_together(
     places = await _place(rorg.id)
     asset = await _asset(rorg.id, location=places["room"])
     await login(client, rorg.logins["employee"])
-    form = await client.get(f"/s/repairs/new?asset={asset['token']}")
+    form = await client.get(f"/new/repairs?asset={asset['token']}")
     assert form.status_code == 200
     assert "会议室投影仪" in form.text and 'capture="environment"' in form.text
     sent = await post(
         client,
-        "/s/repairs/new",
+        "/new/repairs",
         {
             "asset": asset["token"],
             "kind": "it",
@@ -96,29 +96,28 @@ async def test_report_from_a_sticker_writes_request_and_detail_together(
     # the same form token again is the same request (double tap)
     again = await post(
         client,
-        "/s/repairs/new",
+        "/new/repairs",
         {"asset": asset["token"], "kind": "it", "title": "投影仪不亮", "submit_token": "tok-1"},
     )
     assert again.headers["location"].endswith(number)
     assert await RepairRequestDetail.count().where(RepairRequestDetail.org == rorg.id) == 1
-    # the generic form and home tile lead to the plugin's own form
-    assert (await client.get("/new/repairs")).headers["location"] == "/s/repairs/new"
-    assert 'href="/s/repairs/new"' in (await client.get("/")).text
+    # the home tile leads to core's form, drawn from the repairs spec
+    assert 'href="/new/repairs"' in (await client.get("/")).text
 
 
 async def test_report_by_room_and_validation(client: AsyncTestClient, rorg: OrgFixture) -> None:
     places = await _place(rorg.id)
     await login(client, rorg.logins["employee"])
-    page = await client.get("/s/repairs/new")
+    page = await client.get("/new/repairs")
     assert "A301 会议室" in page.text
-    bad = await post(client, "/s/repairs/new", {"kind": "nope", "submit_token": "t2"})
+    bad = await post(client, "/new/repairs", {"kind": "nope", "submit_token": "t2"})
     assert bad.status_code == 422
     assert "Choose what kind of fault it is." in bad.text
     assert "Choose the room where the fault is." in bad.text
     assert await ServiceRequest.count().where(ServiceRequest.org == rorg.id) == 0
     ok = await post(
         client,
-        "/s/repairs/new",
+        "/new/repairs",
         {"kind": "plumbing", "room": str(places["room"]), "title": "漏水", "submit_token": "t3"},
     )
     assert ok.status_code == 303
@@ -132,12 +131,12 @@ async def test_another_orgs_sticker_is_404_and_reveals_nothing(
     other = await make_org(ROLES)
     theirs = await _asset(other.id, code="THEIRS-9")
     await login(client, rorg.logins["employee"])
-    for url in (f"/s/repairs/new?asset={theirs['token']}", "/s/repairs/new?asset=made-up"):
+    for url in (f"/new/repairs?asset={theirs['token']}", "/new/repairs?asset=made-up"):
         response = await client.get(url)
         assert response.status_code == 404 and "THEIRS-9" not in response.text
     sent = await post(
         client,
-        "/s/repairs/new",
+        "/new/repairs",
         {"asset": theirs["token"], "kind": "it", "title": "x", "submit_token": "t4"},
     )
     assert sent.status_code == 404
@@ -370,8 +369,8 @@ async def test_regenerating_the_qr_retires_the_old_sticker(
     assert (await post(client, f"/s/repairs/admin/assets/{asset['id']}/qr")).status_code == 303
     row = await RepairAsset.objects().where(RepairAsset.id == asset["id"]).first()
     assert row.qr_token != asset["token"] and len(row.qr_token) >= 20
-    assert (await client.get(f"/s/repairs/new?asset={asset['token']}")).status_code == 404
-    assert (await client.get(f"/s/repairs/new?asset={row.qr_token}")).status_code == 200
+    assert (await client.get(f"/new/repairs?asset={asset['token']}")).status_code == 404
+    assert (await client.get(f"/new/repairs?asset={row.qr_token}")).status_code == 200
     assert svg.content != (await client.get(f"/s/repairs/assets/{asset['id']}/qr.svg")).content
 
 
@@ -384,7 +383,7 @@ async def test_asset_page_lists_its_requests_and_flags_repeat_failures(
     for i in range(3):
         sent = await post(
             client,
-            "/s/repairs/new",
+            "/new/repairs",
             {"asset": asset["token"], "kind": "it", "title": f"故障{i}", "submit_token": f"r{i}"},
         )
         numbers.append(sent.headers["location"].rsplit("/", 1)[1])

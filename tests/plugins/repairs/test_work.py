@@ -15,13 +15,16 @@ from PIL import Image
 
 from core.config import Settings
 from core.identity.service import load_actor
+from core.lifecycle.forms import FormContext, submit_form
 from core.tables import Attachment, RequestEvent, ServiceRequest, Team, TeamMember
 from plugins.repairs import assets as A
 from plugins.repairs import work
-from plugins.repairs.reporting import file_report
+from plugins.repairs.form import REPAIR_FORM
+from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.tables import RepairRequestDetail, RepairWorkItem
 from tests.conftest import OrgFixture, QueryCounter, login, make_org, post
 from tests.plugins.repairs.test_repairs import ROLES, _asset, _place
+from web.forms import Form
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -65,18 +68,19 @@ async def _report(
     actor = await load_actor(org.users["employee"], app.state.plugins, app.state.permissions)
     asset = await A.get_asset(org.id, asset_id)
     location = await A.get_location(org.id, asset["location"]) if asset["location"] else None
-    made = await file_report(
+    # the report form's spec, read as the sticker page reads it (the place is given)
+    values = {"kind": "it", "title": "投影仪不亮"}
+    if guest:
+        values |= {"name": guest[0], "phone": guest[1]}
+    ctx = FormContext(
         actor,
-        kind="it",
-        title="投影仪不亮",
-        description="",
-        priority="normal",
-        asset=asset,
-        location=location,
-        channel="pwa",
-        idempotency_key=None,
-        reporter=guest,
+        REPAIRS,
+        "qr" if guest else "pwa",
+        given={"place": {"asset": asset, "location": location}},
     )
+    filled = await REPAIR_FORM.read(Form(values), ctx)
+    assert filled is not None
+    made = await submit_form(ctx, filled, idempotency_key=None)
     return Repair(org, made.id, made.number, asset_id)
 
 

@@ -11,13 +11,34 @@ from web.sdk import (
     Action,
     Actor,
     Kind,
+    KindChoice,
     Label,
     Period,
     ReportSection,
     RequestAction,
+    ServiceForm,
     ServiceType,
+    Text,
     hookimpl,
     legal_from,
+)
+
+# The form, as data: core draws it on the phone and on the desk and reads it from the API.
+KEYS_FORM = ServiceForm(
+    (
+        KindChoice(label=lambda _: _("Which kind of key?")),
+        Text(
+            name="title",
+            label=lambda _: _("Which key?"),
+            others_label=lambda _: _("Which key do they need?"),
+            hint=lambda _: _("As on its tag, e.g. “仓库 B”."),
+            required=True,
+            missing=lambda _: _("Say which key you need."),
+        ),
+        Text(name="description", label=lambda _: _("What for, and until when?")),
+    ),
+    title=lambda _: _("Borrow a key"),
+    submit_label=lambda _: _("Ask for the key"),
 )
 
 SLUG = "keys"
@@ -41,6 +62,7 @@ KEYS = ServiceType(
     # assignee's. Without such a team it waits on the desk until a dispatcher assigns it.
     uses_dispatch=True,
     order=40,
+    form=KEYS_FORM,
 )
 
 # Where each step applies, read from core's state machine (never restated):
@@ -88,7 +110,7 @@ __all__ = [
 @hookimpl
 def register_service_types() -> list[ServiceType]:
     """The ``keys`` service type. Core shows it as a tile on the home screen, leading to
-    its generic form at ``/new/keys`` (no ``new_url``): no ``home_tiles`` of our own."""
+    its form at ``/new/keys``: no ``home_tiles`` of our own."""
     return [KEYS]
 
 
