@@ -16,6 +16,7 @@ from core.suggestions import MANAGE as SUGGESTIONS_MANAGE
 
 ADMIN = "core.admin"
 AUDIT_VIEW = "core.audit.view"
+PLACES_MANAGE = "core.places.manage"
 
 
 @hookimpl
@@ -23,6 +24,12 @@ def register_permissions() -> list[Permission]:
     return [
         Permission(ADMIN, lambda _: _("Administer the organisation"), frozenset({ORG_ADMIN})),
         Permission(AUDIT_VIEW, lambda _: _("Read the audit log"), frozenset({AUDITOR, ORG_ADMIN})),
+        Permission(
+            PLACES_MANAGE,
+            lambda _: _("Keep the buildings, floors and rooms, and their door stickers"),
+            frozenset({ORG_ADMIN, SERVICE_ADMIN}),
+            any_service=True,
+        ),
         Permission(
             SUGGESTIONS_MANAGE,
             lambda _: _("Read and answer the suggestion box"),
@@ -63,6 +70,8 @@ def request_actions(actor: Actor, request: Mapping[str, Any]) -> list[RequestAct
 def audit_action_labels() -> dict[str, Label]:
     return {
         "user.created": lambda _: _("User added"),
+        "place.saved": lambda _: _("Place saved"),
+        "place.qr_regenerated": lambda _: _("Door sticker replaced"),
         "user.updated": lambda _: _("User changed"),
         "department.created": lambda _: _("Department added"),
         "department.updated": lambda _: _("Department changed"),
@@ -132,6 +141,15 @@ def _admin_pages() -> list[NavItem]:
             30,
             surfaces=CONSOLE,
             description=lambda _: _("The department tree and who heads each department."),
+        ),
+        NavItem(
+            "admin_places",
+            lambda _: _("Places"),
+            "/admin/places",
+            "pin",
+            35,
+            surfaces=CONSOLE,
+            description=lambda _: _("Buildings, floors and rooms, with the rooms' door stickers."),
         ),
         NavItem(
             "admin_plugins",
@@ -295,6 +313,8 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 description=lambda _: _("Who changed what, and when."),
             )
         )
+    if actor.can(PLACES_MANAGE) and not actor.can(ADMIN):  # a service admin keeps them too
+        items += [p for p in _admin_pages() if p.key == "admin_places"]
     if actor.can(ADMIN):
         items.append(NavItem("admin_app", lambda _: _("Admin"), "/admin", "settings", order=800))
         items += _admin_pages()

@@ -28,11 +28,16 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class Permission:
-    """A permission a plugin registers; ``roles`` are the roles granted it by default."""
+    """A permission a plugin registers; ``roles`` are the roles granted it by default.
+
+    A service admin holds a permission of ``roles`` only for the services they administer
+    (its code starts with ``<slug>.``), unless ``any_service``: then the admin of any
+    service holds it (core's places, which every service points at)."""
 
     code: str
     label: Label
     roles: frozenset[str] = field(default_factory=frozenset)
+    any_service: bool = False
 
 
 @dataclass(frozen=True)

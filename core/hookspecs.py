@@ -159,6 +159,19 @@ def nav_items(actor: Actor) -> list[NavItem]:
 
 
 @hookspec
+def place_links(place: Mapping[str, Any]) -> list[NavItem]:
+    """Return what the plugin offers in a room whose door sticker was scanned
+    (``/p/place/<token>``, no sign-in needed): :class:`core.descriptors.NavItem` values
+    leading to the plugin's public pages for that room ("Report a fault here").
+
+    ``place`` is the room (``id``, ``name``, ``code``, ``qr_token``, ``floor``,
+    ``building``, ``org``). Called for the organisation's enabled plugins only; one link
+    in all is followed at once, several are listed, none says the room has no services.
+    Must not query the database.
+    """
+
+
+@hookspec
 def extra_head_assets() -> list[str]:
     """Return URLs of extra stylesheets (``.css``) or scripts (``.js``) for every page.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import places
 from core.identity.service import create_department, create_org, create_user
 from core.lifecycle.approvals import Step
 from core.lifecycle.routing import step_to_dict
@@ -82,6 +83,13 @@ async def seed_demo(registry: PluginRegistry) -> bool:
                 steps=[step_to_dict(Step("department_head"))],
             )
         )
+        # The places every service points at: one building, three floors, nine rooms.
+        building = await places.add(org_id, "building", "行政楼 A 座", "A")
+        for floor in (1, 2, 3):
+            floor_id = await places.add(org_id, "floor", f"{floor} 层", f"A{floor}", building)
+            for number in (1, 2, 3):
+                code = f"A{floor}0{number}"
+                await places.add(org_id, "room", f"{code} 室", code, floor_id)
         for coro in registry.pm.hook.seed_demo(org_id=org_id, users=users):
             await coro
     return True

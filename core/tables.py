@@ -49,6 +49,22 @@ class Department(Table, tablename="core_department"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class Place(Table, tablename="core_place"):
+    """A building, a floor of a building or a room of a floor (``kind``): the places every
+    service points at (a repair's room, a meeting room, a visitor's host desk).
+
+    A room may carry an opaque ``qr_token`` for its door sticker (revocable: a new one
+    makes the old sticker stop working). ``code`` is the organisation's own ("A301").
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
+    kind = Varchar(length=16, default="room")  # building / floor / room
+    name = Varchar(length=100)
+    code = Varchar(length=50, default="")
+    qr_token = Varchar(length=64, null=True, default=None, unique=True)
+
+
 class User(Table, tablename="core_user"):
     """A person (or a service account) of one organisation, with a unique login."""
 
@@ -454,6 +470,7 @@ class LoginAttempt(Table, tablename="core_login_attempt"):
 CORE_TABLES: list[type[Table]] = [
     Organisation,
     Department,
+    Place,
     User,
     RoleGrant,
     PluginSetting,

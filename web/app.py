@@ -69,6 +69,7 @@ from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.notification_settings import NOTIFICATION_SETTINGS_HANDLERS
 from web.routes.notifications import NOTIFICATION_HANDLERS
+from web.routes.places import PLACE_HANDLERS, PUBLIC_PLACE_HANDLERS
 from web.routes.public import PUBLIC_HANDLERS
 from web.routes.reports import REPORT_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
@@ -82,6 +83,7 @@ from web.templating import build_environment, template_engine
 from web.uploads import allow_uploads
 
 STATIC_DIR = ROOT / "static"
+RESERVED_SLUGS = frozenset({"place"})  # /p/place/<token>: a room's door sticker
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
@@ -122,6 +124,8 @@ def _plugin_routers(registry: PluginRegistry, settings: Settings) -> list[Router
     its public pages (no sign-in) under /p/<slug>/."""
     routers = []
     for slug, plugin in registry.installed.items():
+        if slug in RESERVED_SLUGS:
+            raise PluginError(f"The slug {slug!r} is core's (its pages are under /p/{slug}/).")
         if handlers := _plugin_handlers(registry, slug, "register_routes", settings):
             routers.append(
                 Router(
@@ -246,6 +250,7 @@ def create_app(
             *DESK_NEW_HANDLERS,
             *SUGGESTION_HANDLERS,
             *REPORT_HANDLERS,
+            *PLACE_HANDLERS,
         ],
         guards=[login_required],
         include_in_schema=False,
@@ -295,6 +300,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             *PUBLIC_HANDLERS,
+            *PUBLIC_PLACE_HANDLERS,
             app_router,
             admin_router,
             api_router,

@@ -147,6 +147,16 @@ def public_org_enabled(slug: str):
     return guard
 
 
+async def public_core(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+    """Guard of core's own public pages (``/p/place/<token>``): as
+    :func:`public_org_enabled` without a plugin to switch on: 404 unless the handler's
+    resolver found something of an organisation."""
+    found = await handler.opt[RESOLVE_ORG](connection)
+    if found is None or found.get("org") is None:
+        raise NotFoundException()
+    connection.scope[PUBLIC_FOUND] = found  # type: ignore[typeddict-unknown-key]
+
+
 def public_found(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
     """What the public route's resolver found (checked by :func:`public_org_enabled`)."""
     return connection.scope[PUBLIC_FOUND]  # type: ignore[typeddict-item]

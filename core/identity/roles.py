@@ -60,7 +60,7 @@ class PermissionRegistry:
         for code, perm in self.by_code.items():
             for role in perm.roles & roles:
                 if role in SCOPED_ROLES:
-                    if code.split(".", 1)[0] in scopes:
+                    if code.split(".", 1)[0] in scopes or (perm.any_service and scopes):
                         held.add(code)
                 else:
                     held.add(code)

@@ -39,6 +39,7 @@ from web.sdk import (
     FormContext,
     announce,
     current_actor,
+    places,
     submit_form,
     submit_key,
     unprocessable,
@@ -170,11 +171,11 @@ async def api_asset(request: Request[Any, Any, Any], code: FromPath[str]) -> Ass
     asset = await A.asset_by_code(actor.org_id, code[:50])
     if asset is None:
         raise NotFoundException()
-    location = await A.get_location(actor.org_id, asset["location"]) if asset["location"] else None
+    location = await places.get(actor.org_id, asset["location"]) if asset["location"] else None
     requests = await A.asset_requests(actor.org_id, asset["id"], visible_to(actor), limit=RECENT)
     faults = await A.recent_fault_count(actor.org_id, asset["id"])
     return AssetDetailOut(
-        asset=_asset_out(asset, A.place_label(location) if location else ""),
+        asset=_asset_out(asset, places.label(location) if location else ""),
         serial=asset["serial"],
         department=asset.get("department_name"),
         faults_90_days=faults,

@@ -6,28 +6,28 @@ the route handlers add the actor's rights on top.
 
 from __future__ import annotations
 
-import base64
-import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from plugins.repairs.hooks import REPAIRS
-from plugins.repairs.tables import RepairAsset, RepairLocation, RepairRequestDetail
+from plugins.repairs.tables import RepairAsset, RepairRequestDetail
 from web.sdk import (
     CsvError,
     Department,
     ServiceRequest,
+    Sticker,
+    StickerSheet,
     csv_text,
     icontains,
+    places,
     read_rows,
     write_transaction,
 )
 from web.sdk import gettext as _
 
 PAGE = 30
-KINDS = ("building", "floor", "room")
 STATUSES = ("active", "retired")
 CSV_FIELDS = (
     "code",
@@ -51,133 +51,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def report_url(base_url: str, token: str, room: bool = False) -> str:
-    """What a sticker's QR code points at: the public report page of that asset's (or
-    room's) token, which works without signing in."""
-    return f"{base_url}/p/repairs/{'l' if room else 'a'}/{token}"
+def report_url(base_url: str, token: str) -> str:
+    """What an asset sticker's QR code points at: the public report page of the asset's
+    token, which works without signing in. (A room's door sticker is core's: it opens
+    /p/place/<token>, which leads to /p/repairs/l/<token>.)"""
+    return f"{base_url}/p/repairs/a/{token}"
 
 
 def categories() -> set[str]:
     return {k.code for k in REPAIRS.kinds}
-
-
-# ---------------------------------------------------------------- locations
-
-
-async def location_tree(org_id: int) -> list[dict[str, Any]]:
-    """Every location of the organisation in tree order, each with its ``depth`` (one query)."""
-    rows = await (
-        RepairLocation.select(
-            RepairLocation.id,
-            RepairLocation.parent,
-            RepairLocation.kind,
-            RepairLocation.name,
-            RepairLocation.code,
-        )
-        .where(RepairLocation.org == org_id)
-        .order_by(RepairLocation.name)
-    )
-    children: dict[int | None, list[dict[str, Any]]] = {}
-    for row in rows:
-        children.setdefault(row["parent"], []).append(row)
-    out: list[dict[str, Any]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for row in children.get(parent, []):
-            out.append({**row, "depth": depth})
-            walk(row["id"], depth + 1)
-
-    walk(None, 0)
-    return out
-
-
-async def rooms(org_id: int, q: str = "", limit: int = 50) -> list[dict[str, Any]]:
-    """Rooms to pick from on the report form (at most ``limit``; ``q`` narrows them)."""
-    where = (RepairLocation.org == org_id) & (RepairLocation.kind == "room")
-    if q:
-        where &= icontains(RepairLocation.name, q[:50]) | icontains(RepairLocation.code, q[:50])
-    return await (
-        RepairLocation.select(
-            RepairLocation.id,
-            RepairLocation.name,
-            RepairLocation.code,
-            RepairLocation.parent.name.as_alias("floor"),
-            RepairLocation.parent.parent.name.as_alias("building"),
-        )
-        .where(where)
-        .order_by(RepairLocation.code)
-        .limit(limit)
-    )
-
-
-async def get_location(org_id: int, location_id: int) -> dict[str, Any] | None:
-    return (
-        await RepairLocation.select(
-            RepairLocation.id,
-            RepairLocation.kind,
-            RepairLocation.name,
-            RepairLocation.code,
-            RepairLocation.parent,
-            RepairLocation.parent.name.as_alias("floor"),
-            RepairLocation.parent.parent.name.as_alias("building"),
-        )
-        .where((RepairLocation.org == org_id) & (RepairLocation.id == location_id))
-        .first()
-    )
-
-
-async def room_stickers(org_id: int, limit: int) -> list[dict[str, Any]]:
-    """Rooms for the door-sticker sheet, shaped like assets (``room`` set); a room made
-    without a token (an older import) gets one first."""
-    missing = await RepairLocation.select(RepairLocation.id).where(
-        (RepairLocation.org == org_id)
-        & (RepairLocation.kind == "room")
-        & RepairLocation.qr_token.is_null()
-    )
-    for row in missing[:limit]:
-        await RepairLocation.update({RepairLocation.qr_token: new_token()}).where(
-            (RepairLocation.org == org_id)
-            & (RepairLocation.id == row["id"])
-            & RepairLocation.qr_token.is_null()
-        )
-    rows = await rooms(org_id, limit=limit)
-    tokens = {
-        r["id"]: r["qr_token"]
-        for r in await RepairLocation.select(RepairLocation.id, RepairLocation.qr_token).where(
-            (RepairLocation.org == org_id) & RepairLocation.id.is_in([r["id"] for r in rows] or [0])
-        )
-    }
-    return [
-        {
-            "name": place_label(r),
-            "code": r["code"],
-            "qr_token": tokens[r["id"]],
-            "room": True,
-        }
-        for r in rows
-        if tokens.get(r["id"])
-    ]
-
-
-async def regenerate_room_token(org_id: int, location_id: int) -> str | None:
-    """A new door-sticker token for a room; the old sticker stops working at once."""
-    token = new_token()
-    done = (
-        await RepairLocation.update({RepairLocation.qr_token: token})
-        .where(
-            (RepairLocation.org == org_id)
-            & (RepairLocation.id == location_id)
-            & (RepairLocation.kind == "room")
-        )
-        .returning(RepairLocation.id)
-    )
-    return token if done else None
-
-
-def place_label(row: dict[str, Any]) -> str:
-    """Building · floor · room, for the request's free-text location."""
-    parts = [row.get("building"), row.get("floor"), row.get("name")]
-    return " · ".join(p for p in parts if p)
 
 
 # ---------------------------------------------------------------- assets
@@ -492,12 +374,7 @@ async def import_csv(org_id: int, raw: bytes) -> ImportResult:
             % {"cols": ", ".join(missing)}
         )
         return result
-    locations = {
-        r["code"]: r["id"]
-        for r in await RepairLocation.select(RepairLocation.id, RepairLocation.code).where(
-            (RepairLocation.org == org_id) & (RepairLocation.code != "")
-        )
-    }
+    locations = await places.ids_by_code(org_id)
     departments = {
         r["name"]: r["id"]
         for r in await Department.select(Department.id, Department.name).where(
@@ -550,61 +427,12 @@ async def import_csv(org_id: int, raw: bytes) -> ImportResult:
 # ---------------------------------------------------------------- QR and stickers
 
 
-def qr_svg(url: str, scale: int = 4) -> bytes:
-    """The QR code of ``url`` as a standalone SVG (no XML declaration, dark on white)."""
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(
-        buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, nl=False
-    )
-    return buffer.getvalue()
-
-
-def local_only_fetcher() -> Any:
-    """A WeasyPrint URL fetcher for the data: URIs we embed and nothing else (no network,
-    no files), so a name in a sticker can never make the server fetch a URL."""
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-
-
-STICKER_CSS = """
-@page { size: A4; margin: 10mm; }
-body { font-family: "Noto Sans CJK SC", sans-serif; margin: 0; }
-.sheet { }
-.sticker { float: left; width: 60mm; height: 34mm; box-sizing: border-box; padding: 2mm;
-  border: 0.2mm dashed #bbb; display: flex; align-items: center; gap: 2mm;
-  break-inside: avoid; }
-.sticker img { width: 28mm; height: 28mm; }
-.sticker .name { font-size: 10pt; font-weight: bold; line-height: 1.2; }
-.sticker .code { font-size: 9pt; font-family: "Noto Sans Mono CJK SC", monospace; margin-top: 1mm; }
-.sticker .hint { font-size: 7pt; color: #555; margin-top: 1mm; }
-"""
-
-
-def sticker_pdf(assets: list[dict[str, Any]], base_url: str, hint: str) -> bytes:
-    """An A4 sheet of stickers: each the QR code with the asset's name and code beside it.
-
-    WeasyPrint is imported here only (it is large); the HTML is built from escaped text
-    and data: URIs, and the URL fetcher refuses everything else.
-    """
-    from html import escape
-
-    from weasyprint import HTML
-
-    cells = []
-    for asset in assets:
-        svg = qr_svg(report_url(base_url, asset["qr_token"], asset.get("room", False)), scale=8)
-        uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-        cells.append(
-            f'<div class="sticker"><img src="{uri}" alt=""><div>'
-            f'<div class="name">{escape(asset["name"])}</div>'
-            f'<div class="code">{escape(asset["code"])}</div>'
-            f'<div class="hint">{escape(hint)}</div></div></div>'
+def sticker_sheet(assets: list[dict[str, Any]], base_url: str) -> StickerSheet:
+    """The A4 sheet of the assets' stickers (core's printout): each the QR code of the
+    asset's public report page, its name and code, and what scanning it does."""
+    hint = _("Scan to report a fault")
+    return StickerSheet(
+        tuple(
+            Sticker(a["name"], a["code"], report_url(base_url, a["qr_token"]), hint) for a in assets
         )
-    html = (
-        f'<!doctype html><html><head><meta charset="utf-8"><style>{STICKER_CSS}</style>'
-        f'</head><body><div class="sheet">{"".join(cells)}</div></body></html>'
     )
-    return HTML(string=html, url_fetcher=local_only_fetcher()).write_pdf()

@@ -29,6 +29,7 @@ from web.sdk import (
     Values,
     now,
     parse_id,
+    places,
 )
 from web.sdk import gettext as _
 
@@ -40,9 +41,7 @@ GUEST_CHANNELS = frozenset({"qr"})
 
 def place_of(asset: Mapping[str, Any] | None, location: Mapping[str, Any] | None) -> str:
     """The request's free-text location: building · floor · room, then the asset."""
-    from plugins.repairs.assets import place_label
-
-    place = place_label(location) if location else ""
+    place = places.label(location) if location else ""
     if asset:
         place = f"{place} · {asset['name']} ({asset['code']})" if place else asset["name"]
     return place[:200]
@@ -74,11 +73,11 @@ class RepairPlace(Field):
                 return None
         if asset is not None:
             location = (
-                await A.get_location(ctx.org_id, asset["location"]) if asset["location"] else None
+                await places.get(ctx.org_id, asset["location"]) if asset["location"] else None
             )
             return {"asset": asset, "location": location}
         room = parse_id(values.get("room"))
-        location = await A.get_location(ctx.org_id, room) if room is not None else None
+        location = await places.get(ctx.org_id, room) if room is not None else None
         if location is None or location["kind"] != "room":
             values.error(
                 "room",
@@ -107,7 +106,7 @@ class RepairPlace(Field):
         return {
             "asset": asset,
             "duplicates": duplicates,
-            "rooms": [] if asset else await A.rooms(ctx.org_id, room_q),
+            "rooms": [] if asset else await places.rooms(ctx.org_id, room_q),
             "room_q": room_q,
             "room_search_from": ROOM_SEARCH_FROM,
         }

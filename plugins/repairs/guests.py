@@ -14,8 +14,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from plugins.repairs.tables import RepairAsset, RepairFollow, RepairLocation, RepairRequestDetail
-from web.sdk import OPEN, Label, ServiceRequest, audit
+from plugins.repairs.tables import RepairAsset, RepairFollow, RepairRequestDetail
+from web.sdk import OPEN, Label, ServiceRequest, audit, places
 from web.sdk import now as utc_now
 
 # A fault reported again within this window, while the first report is still open, is
@@ -67,22 +67,9 @@ async def asset_for_sticker(token: str) -> dict[str, Any] | None:
 
 
 async def room_for_sticker(token: str) -> dict[str, Any] | None:
-    """The room whose door sticker carries ``token``, with building and floor names."""
-    if not token or len(token) > MAX_TOKEN:
-        return None
-    return (
-        await RepairLocation.select(
-            RepairLocation.id,
-            RepairLocation.name,
-            RepairLocation.code,
-            RepairLocation.qr_token,
-            RepairLocation.parent.name.as_alias("floor"),
-            RepairLocation.parent.parent.name.as_alias("building"),
-            *_org_columns(RepairLocation),
-        )
-        .where((RepairLocation.qr_token == token) & (RepairLocation.kind == "room"))
-        .first()
-    )
+    """The room whose door sticker carries ``token`` (core's places), with building and
+    floor names and its organisation."""
+    return await places.by_token(token)
 
 
 async def open_reports(

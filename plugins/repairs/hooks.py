@@ -23,6 +23,7 @@ from web.sdk import (
     Team,
     TeamMember,
     hookimpl,
+    places,
 )
 
 SLUG = "repairs"
@@ -52,6 +53,7 @@ __all__ = [
     "audit_action_labels",
     "extra_head_assets",
     "nav_items",
+    "place_links",
     "register_api_routes",
     "register_jobs",
     "register_permissions",
@@ -156,6 +158,20 @@ def audit_action_labels() -> dict[str, Label]:
 
 
 @hookimpl
+def place_links(place: Mapping[str, Any]) -> list[NavItem]:
+    """A room's door sticker offers reporting a fault in the room, without signing in."""
+    return [
+        NavItem(
+            "repairs-report-here",
+            lambda _: _("Report a fault in this room"),
+            f"/p/repairs/l/{place['qr_token']}",
+            "tool",
+            order=10,
+        )
+    ]
+
+
+@hookimpl
 def extra_head_assets() -> list[str]:
     return ["/static/repairs/repairs.css"]
 
@@ -192,14 +208,6 @@ def nav_items(actor: Actor) -> list[NavItem]:
                 surfaces=console,
             ),
             NavItem(
-                "repairs-locations",
-                lambda _: _("Repair locations"),
-                "/s/repairs/admin/locations",
-                "building",
-                order=310,
-                surfaces=console,
-            ),
-            NavItem(
                 "repairs-schedules",
                 lambda _: _("Maintenance schedules"),
                 "/s/repairs/admin/schedules",
@@ -214,33 +222,14 @@ def nav_items(actor: Actor) -> list[NavItem]:
 @hookimpl
 async def seed_demo(org_id: int, users: dict[str, int]) -> None:
     from plugins.repairs.assets import new_token
-    from plugins.repairs.tables import RepairAsset, RepairLocation
+    from plugins.repairs.tables import RepairAsset
 
     # Reports are dispatched at once: the demo technician is the repairs team.
     team = Team(org=org_id, service=SLUG, name="维修组 Repairs", strategy="round_robin")
     await team.save()
     await TeamMember.insert(TeamMember(org=org_id, team=team.id, user=users["agent"]))
 
-    async def place(kind: str, name: str, code: str, parent: int | None) -> int:
-        row = await RepairLocation.insert(
-            RepairLocation(
-                org=org_id,
-                parent=parent,
-                kind=kind,
-                name=name,
-                code=code,
-                qr_token=new_token() if kind == "room" else None,
-            )
-        ).returning(RepairLocation.id)
-        return row[0]["id"]
-
-    building = await place("building", "行政楼 A 座", "A", None)
-    rooms: dict[str, int] = {}
-    for floor in (1, 2, 3):
-        floor_id = await place("floor", f"{floor} 层", f"A{floor}", building)
-        for number in (1, 2, 3):
-            code = f"A{floor}0{number}"
-            rooms[code] = await place("room", f"{code} 室", code, floor_id)
+    rooms = await places.ids_by_code(org_id)  # core seeded the demo's building and rooms
     assets = [
         ("ZC-0001", "会议室投影仪", "it", "爱普生 CB-X50", "A101"),
         ("ZC-0002", "立式空调", "hvac", "格力 KFR-72LW", "A101"),

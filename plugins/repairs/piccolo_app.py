@@ -7,7 +7,6 @@ from piccolo.conf.apps import AppConfig
 from plugins.repairs.tables import (
     RepairAsset,
     RepairFollow,
-    RepairLocation,
     RepairRequestDetail,
     RepairSchedule,
     RepairWorkItem,
@@ -19,7 +18,6 @@ APP_CONFIG = AppConfig(
         os.path.dirname(os.path.abspath(__file__)), "piccolo_migrations"
     ),
     table_classes=[
-        RepairLocation,
         RepairAsset,
         RepairSchedule,
         RepairRequestDetail,

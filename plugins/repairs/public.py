@@ -24,7 +24,6 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent, Template
 
-from plugins.repairs import assets as A
 from plugins.repairs import guests as G
 from plugins.repairs.form import REPAIR_FORM
 from plugins.repairs.hooks import REPAIRS
@@ -46,6 +45,7 @@ from web.sdk import (
     limits_of,
     load_actor,
     now,
+    places,
     public_found,
     rate,
     read_service_form,
@@ -80,7 +80,7 @@ async def sticker_named(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[
         asset = await G.asset_for_sticker(token)
         room = None
         if asset and asset["location"]:
-            room = await A.get_location(asset["org"], asset["location"])
+            room = await places.get(asset["org"], asset["location"])
         found = {"asset": asset, "room": room, "org": asset["org"] if asset else None}
     else:
         room = await G.room_for_sticker(token)
@@ -143,7 +143,7 @@ async def _sticker_page(
             "base": base,
             "upload_limits": limits_of(request),
             "files_lost": files_lost,
-            "place": A.place_label(found["room"]) if found["room"] else "",
+            "place": places.label(found["room"]) if found["room"] else "",
             "login_next": f"/new/repairs?asset={found['token']}" if found["asset"] else "",
             **await form_context(form, ctx),
         },

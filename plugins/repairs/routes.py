@@ -1,6 +1,6 @@
 """Pages of the repairs plugin (/s/repairs/): the asset page for staff, and the admin
-pages for locations, assets, CSV and QR stickers. The report form is core's, drawn from
-the plugin's spec (form.py) at /new/repairs."""
+pages for assets, CSV and QR stickers. The rooms are core's places (/admin/places); the
+report form is core's, drawn from the plugin's spec (form.py) at /new/repairs."""
 
 from __future__ import annotations
 
@@ -17,15 +17,19 @@ from plugins.repairs import assets as A
 from plugins.repairs import maintenance, work
 from plugins.repairs.access import can_manage, staff_only
 from plugins.repairs.hooks import MANAGE_ASSETS, REPAIRS
-from plugins.repairs.tables import RepairAsset, RepairLocation
+from plugins.repairs.tables import RepairAsset
 from web.sdk import (
     Actor,
     Cursor,
     Department,
     Form,
+    Place,
     Refused,
     audit,
     current_actor,
+    pdf_response,
+    places,
+    qr_svg,
     render,
     visible_to,
 )
@@ -48,7 +52,7 @@ async def _asset_or_404(actor: Actor, asset_id: int) -> dict[str, Any]:
 async def asset_detail(request: Request[Any, Any, Any], asset_id: FromPath[int]) -> Template:
     actor = current_actor(request)
     asset = await _asset_or_404(actor, asset_id)
-    location = await A.get_location(actor.org_id, asset["location"]) if asset["location"] else None
+    location = await places.get(actor.org_id, asset["location"]) if asset["location"] else None
     requests = await A.asset_requests(actor.org_id, asset_id, visible_to(actor))
     faults = await A.recent_fault_count(actor.org_id, asset_id)
     return await render(
@@ -56,7 +60,7 @@ async def asset_detail(request: Request[Any, Any, Any], asset_id: FromPath[int])
         "repairs/asset.html",
         {
             "asset": asset,
-            "place": A.place_label(location) if location else "",
+            "place": places.label(location) if location else "",
             "requests": requests,
             "faults": faults,
             "repeat_failure": faults >= A.REPEAT_COUNT,
@@ -74,105 +78,10 @@ async def asset_qr(request: Request[Any, Any, Any], asset_id: FromPath[int]) -> 
     asset = await _asset_or_404(actor, asset_id)
     url = A.report_url(request.app.state.settings.base_url, asset["qr_token"])
     return Response(
-        A.qr_svg(url, scale=6),
+        qr_svg(url, scale=6),
         media_type="image/svg+xml",
         headers={"Cache-Control": "private, no-store"},
     )
-
-
-# ---------------------------------------------------------------- admin: locations
-
-
-@get("/admin/locations", guards=can_manage)
-async def locations_page(request: Request[Any, Any, Any]) -> Template:
-    actor = current_actor(request)
-    return await _locations(request, actor, Form({"kind": "building"}))
-
-
-async def _locations(
-    request: Request[Any, Any, Any], actor: Actor, form: Form, status: int = 200
-) -> Template:
-    tree = await A.location_tree(actor.org_id)
-    return await render(
-        request,
-        "repairs/locations.html",
-        {
-            "tree": tree,
-            "form": form,
-            "parents": [
-                (str(r["id"]), "— " * r["depth"] + r["name"]) for r in tree if r["kind"] != "room"
-            ],
-            "kinds": [
-                ("building", _("Building")),
-                ("floor", _("Floor")),
-                ("room", _("Room")),
-            ],
-            "back_url": "/admin",
-        },
-        status_code=status,
-    )
-
-
-def _read_location(form: Form) -> tuple[str, str]:
-    name = form.required("name", _("Give the place a name."), 100, _("At most 100 characters."))
-    code = form.get("code")
-    if len(code) > 50:
-        form.error("code", _("At most 50 characters."))
-    return name, code
-
-
-@post("/admin/locations", guards=can_manage)
-async def location_create(request: Request[Any, Any, Any]) -> Template | Redirect:
-    actor = current_actor(request)
-    form = await Form.read(request)
-    name, code = _read_location(form)
-    kind = form.get("kind")
-    if kind not in A.KINDS:
-        form.error("kind", _("Choose building, floor or room."))
-    parent_id = None
-    if form.get("parent"):
-        parent_choice = form.id("parent")
-        parent = await A.get_location(actor.org_id, parent_choice) if parent_choice else None
-        if parent is None or parent["kind"] == "room":
-            form.error("parent", _("Choose a building or floor that exists."))
-        else:
-            parent_id = parent["id"]
-    elif kind in ("floor", "room"):
-        form.error("parent", _("A floor or room belongs to a building or floor."))
-    if not form.ok:
-        return await _locations(request, actor, form, 422)
-    await RepairLocation.insert(
-        RepairLocation(
-            org=actor.org_id,
-            parent=parent_id,
-            kind=kind,
-            name=name,
-            code=code,
-            qr_token=A.new_token() if kind == "room" else None,
-        )
-    )
-    await audit(actor.org_id, actor.user_id, "repairs.location_saved", name)
-    flash(request, category="success", message=_("The place is added."))
-    return Redirect("/s/repairs/admin/locations", status_code=303)
-
-
-@post("/admin/locations/{location_id:int}", guards=can_manage)
-async def location_rename(
-    request: Request[Any, Any, Any], location_id: FromPath[int]
-) -> Template | Redirect:
-    actor = current_actor(request)
-    if await A.get_location(actor.org_id, location_id) is None:
-        raise NotFoundException()
-    form = await Form.read(request)
-    name, code = _read_location(form)
-    if not form.ok:
-        raise Refused(next(iter(form.errors.values())))
-    await RepairLocation.update({RepairLocation.name: name, RepairLocation.code: code}).where(
-        (RepairLocation.org == actor.org_id) & (RepairLocation.id == location_id)
-    )
-    await audit(actor.org_id, actor.user_id, "repairs.location_saved", name)
-    flash(request, category="success", message=_("The place is renamed."))
-    return Redirect("/s/repairs/admin/locations", status_code=303)
 
 
 # ---------------------------------------------------------------- admin: assets
@@ -205,7 +114,7 @@ async def _asset_form(
     asset_id: int | None,
     status: int = 200,
 ) -> Template:
-    tree = await A.location_tree(actor.org_id)
+    tree = await places.tree(actor.org_id)
     departments = (
         await Department.select(Department.id, Department.name)
         .where(Department.org == actor.org_id)
@@ -247,7 +156,7 @@ async def _read_asset(actor: Actor, form: Form, asset_id: int | None) -> A.Asset
         if not form.get(name):
             continue
         value = form.id(name)
-        table = RepairLocation if name == "location" else Department
+        table = Place if name == "location" else Department
         found = value is not None and await table.exists().where(
             (table.org == actor.org_id) & (table.id == value)
         )
@@ -313,40 +222,6 @@ async def asset_new_qr(request: Request[Any, Any, Any], asset_id: FromPath[int])
     return Redirect(f"/s/repairs/assets/{asset_id}", status_code=303)
 
 
-@post("/admin/locations/{location_id:int}/qr", guards=can_manage)
-async def location_new_qr(request: Request[Any, Any, Any], location_id: FromPath[int]) -> Redirect:
-    actor = current_actor(request)
-    if await A.regenerate_room_token(actor.org_id, location_id) is None:
-        raise NotFoundException()
-    await audit(actor.org_id, actor.user_id, "repairs.qr_regenerated", f"location:{location_id}")
-    flash(
-        request,
-        category="success",
-        message=_("A new QR code is made; the old sticker no longer works. Print a new one."),
-    )
-    return Redirect("/s/repairs/admin/locations", status_code=303)
-
-
-async def _sticker_sheet(rows: list[dict[str, Any]], base_url: str) -> Response[bytes]:
-    import anyio
-
-    pdf = await anyio.to_thread.run_sync(A.sticker_pdf, rows, base_url, _("Scan to report a fault"))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": 'inline; filename="stickers.pdf"'},
-    )
-
-
-@get("/admin/locations/stickers.pdf", guards=can_manage)
-async def room_stickers_pdf(request: Request[Any, Any, Any]) -> Response[bytes]:
-    actor = current_actor(request)
-    rows = await A.room_stickers(actor.org_id, MAX_STICKERS)
-    if not rows:
-        raise Refused(_("No rooms to print."))
-    return await _sticker_sheet(rows, request.app.state.settings.base_url)
-
-
 @get("/admin/assets/export.csv", guards=can_manage)
 async def assets_export(request: Request[Any, Any, Any]) -> Response[bytes]:
     actor = current_actor(request)
@@ -407,7 +282,8 @@ async def stickers_pdf(request: Request[Any, Any, Any], q: FromQuery[str] = "") 
     rows = [r for r in rows if r["status"] == "active"]
     if not rows:
         raise Refused(_("No assets to print."))
-    return await _sticker_sheet(rows, request.app.state.settings.base_url)
+    sheet = A.sticker_sheet(rows, request.app.state.settings.base_url)
+    return await pdf_response(sheet, actor.org_id)
 
 
 HANDLERS = [
@@ -415,9 +291,6 @@ HANDLERS = [
     *work.HANDLERS,
     asset_detail,
     asset_qr,
-    locations_page,
-    location_create,
-    location_rename,
     assets_page,
     asset_new,
     asset_edit,
@@ -428,6 +301,4 @@ HANDLERS = [
     assets_import_page,
     assets_import,
     stickers_pdf,
-    room_stickers_pdf,
-    location_new_qr,
 ]

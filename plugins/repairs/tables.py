@@ -1,7 +1,8 @@
 """Tables of the repairs plugin (prefix ``repairs_``); every one belongs to an organisation.
 
 Composite indexes (led by ``org``) and the per-organisation unique asset code live in a
-raw migration, because Piccolo's auto migrations do not track them.
+raw migration, because Piccolo's auto migrations do not track them. Rooms, floors and
+buildings are core's places (``Place``), shared with every other service.
 """
 
 from __future__ import annotations
@@ -13,21 +14,7 @@ from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from web.sdk import Department, Organisation, ServiceRequest, User
-
-
-class RepairLocation(Table, tablename="repairs_location"):
-    """A building, a floor of a building or a room of a floor (``kind``).
-
-    A room may carry an opaque ``qr_token`` for a door sticker (revocable: regenerate).
-    """
-
-    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
-    parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
-    kind = Varchar(length=16, default="room")  # building / floor / room
-    name = Varchar(length=100)
-    code = Varchar(length=50, default="")
-    qr_token = Varchar(length=64, null=True, default=None, unique=True)
+from web.sdk import Department, Organisation, Place, ServiceRequest, User
 
 
 class RepairAsset(Table, tablename="repairs_asset"):
@@ -43,7 +30,7 @@ class RepairAsset(Table, tablename="repairs_asset"):
     category = Varchar(length=32, default="other")  # a kind code of the repairs service
     model = Varchar(length=100, default="")
     serial = Varchar(length=100, default="")
-    location = ForeignKey(references=RepairLocation, null=True, on_delete=OnDelete.set_null)
+    location = ForeignKey(references=Place, null=True, on_delete=OnDelete.set_null)
     department = ForeignKey(references=Department, null=True, on_delete=OnDelete.set_null)
     purchase_date = Date(null=True, default=None)
     warranty_end = Date(null=True, default=None)
@@ -84,7 +71,7 @@ class RepairRequestDetail(Table, tablename="repairs_request_detail"):
     org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
     request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade, unique=True)
     asset = ForeignKey(references=RepairAsset, null=True, on_delete=OnDelete.set_null)
-    location = ForeignKey(references=RepairLocation, null=True, on_delete=OnDelete.set_null)
+    location = ForeignKey(references=Place, null=True, on_delete=OnDelete.set_null)
     reporter_name = Varchar(length=100, default="")
     reporter_phone = Varchar(length=32, default="")
     schedule = ForeignKey(references=RepairSchedule, null=True, on_delete=OnDelete.set_null)

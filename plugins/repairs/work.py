@@ -37,7 +37,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Sum
 
-from plugins.repairs.assets import REPEAT_COUNT, REPEAT_WINDOW, place_label
+from plugins.repairs.assets import REPEAT_COUNT, REPEAT_WINDOW
 from plugins.repairs.tables import RepairRequestDetail, RepairWorkItem
 from web.sdk import (
     IN_HAND,
@@ -62,6 +62,7 @@ from web.sdk import (
     legal_from,
     money,
     now,
+    places,
     render,
     update_request,
     visible_or_404,
@@ -111,9 +112,9 @@ SELECT d.on_the_way_at, d.reporter_name, d.reporter_phone,
          WHERE d2.org = d.org AND d2.asset = d.asset AND r2.submitted_at >= {}) AS faults
 FROM repairs_request_detail d
 LEFT JOIN repairs_asset a ON a.id = d.asset AND a.org = d.org
-LEFT JOIN repairs_location l ON l.id = d.location AND l.org = d.org
-LEFT JOIN repairs_location f ON f.id = l.parent AND f.org = d.org
-LEFT JOIN repairs_location b ON b.id = f.parent AND b.org = d.org
+LEFT JOIN core_place l ON l.id = d.location AND l.org = d.org
+LEFT JOIN core_place f ON f.id = l.parent AND f.org = d.org
+LEFT JOIN core_place b ON b.id = f.parent AND b.org = d.org
 WHERE d.org = {} AND d.request = {}
 """
 
@@ -190,7 +191,7 @@ async def panels(actor: Actor, request: Mapping[str, Any]) -> list[Panel] | None
         "number": request["number"],
         "version": request["version"],
         "detail": detail,
-        "place": place_label(detail) if detail else "",
+        "place": places.label(detail) if detail else "",
         "asset_link": bool(detail and detail["asset_id"] and is_staff(actor)),
         "staff": staff,
         "reporter": (

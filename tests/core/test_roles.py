@@ -30,6 +30,26 @@ def test_service_admin_is_scoped_to_its_services() -> None:
     assert held == {"notices.publish"}
 
 
+def test_a_permission_for_any_service_goes_to_every_service_admin() -> None:
+    perms = PermissionRegistry(
+        [
+            Permission("notices.publish", lambda _: "", frozenset({"service_admin"})),
+            Permission(
+                "core.places.manage",
+                lambda _: "",
+                frozenset({"service_admin", "org_admin"}),
+                any_service=True,
+            ),
+        ]
+    )
+    assert perms.resolve([("service_admin", "repairs")]) == {"core.places.manage"}
+    assert perms.resolve([("service_admin", "notices")]) == {
+        "notices.publish",
+        "core.places.manage",
+    }
+    assert perms.resolve([("agent", ""), ("employee", "")]) == frozenset()
+
+
 def test_unscoped_roles() -> None:
     assert PERMS.resolve([("auditor", "")]) == {"core.audit.view"}
     assert PERMS.resolve([("employee", "")]) == frozenset()

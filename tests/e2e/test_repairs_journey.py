@@ -22,9 +22,9 @@ from playwright.sync_api import expect
 from core.config import ROOT
 from core.identity.service import create_org, create_user
 from core.seed import DEMO_PASSWORD
-from core.tables import Rating, RequestEvent, ServiceRequest, Team, TeamMember
+from core.tables import Place, Rating, RequestEvent, ServiceRequest, Team, TeamMember
 from plugins.repairs.assets import new_token
-from plugins.repairs.tables import RepairAsset, RepairFollow, RepairLocation, RepairRequestDetail
+from plugins.repairs.tables import RepairAsset, RepairFollow, RepairRequestDetail
 from tests.e2e.conftest import PHONE, Phone
 from tests.e2e.test_journeys import sign_in, zh
 from tests.e2e.test_lifecycle_modes import (
@@ -65,9 +65,9 @@ async def _world() -> dict[str, Any]:
     await team.save()
     await TeamMember.insert(TeamMember(org=org_id, team=team.id, user=technician))
     room = (
-        await RepairLocation.insert(
-            RepairLocation(org=org_id, kind="room", name="A301 会议室", code="A301")
-        ).returning(RepairLocation.id)
+        await Place.insert(
+            Place(org=org_id, kind="room", name="A301 会议室", code="A301")
+        ).returning(Place.id)
     )[0]["id"]
     token = new_token()
     await RepairAsset.insert(

@@ -46,9 +46,9 @@ from plugins.notices.tables import Notice
 from plugins.repairs.guests import GUEST_KEY, hash_token
 from plugins.repairs.hooks import REPAIRS
 from plugins.repairs.tables import (
+    Place,
     RepairAsset,
     RepairFollow,
-    RepairLocation,
     RepairRequestDetail,
     RepairSchedule,
 )
@@ -88,7 +88,13 @@ class World:
         special = {
             "number": ids["repair_number"] if repairs else ids["number"],
             "what": "a" if path.startswith("/p/") else "accept",
-            "token": ids["follow_token"] if "/f/" in path else ids["asset_token"],
+            "token": (
+                ids["follow_token"]
+                if "/f/" in path
+                else ids["room_token"]
+                if path.startswith("/p/place/")
+                else ids["asset_token"]
+            ),
             "decision": "approve",
             "slug": "repairs" if path.startswith("/admin/plugins") else "general",
             "name": "1d64d8.css",
@@ -176,13 +182,14 @@ async def build_world(app: Litestar) -> World:
 
     # Repairs: a room, an asset with a sticker, a schedule, the owner's own fault report
     # (rated low: a follow-up), and a guest's sticker report with its follow link.
-    building = RepairLocation(org=a.id, kind="building", name=f"{ORG_TEXT} building")
+    building = Place(org=a.id, kind="building", name=f"{ORG_TEXT} building")
     await building.save()
-    room = RepairLocation(
+    room = Place(
         org=a.id, kind="room", name="A101", parent=building.id, qr_token=secrets.token_urlsafe(8)
     )
     await room.save()
-    ids["location_id"] = room.id
+    ids["location_id"] = ids["place_id"] = room.id
+    ids["room_token"] = room.qr_token
     asset = RepairAsset(
         org=a.id,
         code=f"ZQX-{a.id}",

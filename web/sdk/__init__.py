@@ -25,6 +25,7 @@ Sections, in the order of docs/plugins.md:
 
 from __future__ import annotations
 
+from core import places
 from core.attachments import Limits, PreparedFile, UploadRefused, staged
 from core.attachments import count as count_attachments
 from core.attachments import record as record_attachments
@@ -97,11 +98,13 @@ from core.parse import clean_text
 from core.parse import decimal as parse_decimal
 from core.parse import integer as parse_integer
 from core.parse import record_id as parse_id
+from core.printouts import Branding, Printout, Sticker, StickerSheet, branding_of, qr_svg
 from core.reports import NONE, as_int, hours, in_period, money, number, percent, seconds_between
 from core.storage import Storage
 from core.tables import (
     Department,
     Organisation,
+    Place,
     RequestEvent,
     ServiceRequest,
     Team,
@@ -114,6 +117,7 @@ from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce, event_stream
 from web.params import BodyId, Cursor, Offset, OptionalId
+from web.printing import pdf_response
 from web.routes.api import submit_key, unprocessable
 from web.routes.requests import priority_label, show_submitted
 from web.service_forms import (
@@ -151,6 +155,7 @@ __all__ = [
     "Amount",
     "ApprovalSubject",
     "BodyId",
+    "Branding",
     "CannotRate",
     "Choice",
     "Conflict",
@@ -184,8 +189,10 @@ __all__ = [
     "Permission",
     "Phone",
     "Photos",
+    "Place",
     "PluginInfo",
     "PreparedFile",
+    "Printout",
     "PriorityChoice",
     "Reading",
     "Refused",
@@ -197,6 +204,8 @@ __all__ = [
     "ServiceType",
     "Settings",
     "Status",
+    "Sticker",
+    "StickerSheet",
     "Storage",
     "Submitted",
     "Team",
@@ -212,6 +221,7 @@ __all__ = [
     "announce",
     "as_int",
     "audit",
+    "branding_of",
     "catalogs_loaded",
     "changed_meanwhile",
     "clean_text",
@@ -243,11 +253,14 @@ __all__ = [
     "parse_decimal",
     "parse_id",
     "parse_integer",
+    "pdf_response",
     "percent",
     "permission_required",
+    "places",
     "prefilled",
     "priority_label",
     "public_found",
+    "qr_svg",
     "rate",
     "raw_sql_migration",
     "read_rows",

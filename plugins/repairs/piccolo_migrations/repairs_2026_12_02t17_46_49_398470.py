@@ -55,7 +55,7 @@ class RepairAsset(Table, tablename="repairs_asset", schema=None):
     )
 
 
-class RepairLocation(Table, tablename="repairs_location", schema=None):
+class Place(Table, tablename="core_place", schema=None):
     id = Serial(
         null=False,
         primary_key=True,
@@ -120,13 +120,6 @@ async def forwards():
     manager.add_table(
         class_name="RepairFollow",
         tablename="repairs_follow",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="RepairLocation",
-        tablename="repairs_location",
         schema=None,
         columns=None,
     )
@@ -306,142 +299,6 @@ async def forwards():
             "null": False,
             "primary_key": False,
             "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RepairLocation",
-        tablename="repairs_location",
-        column_name="org",
-        db_column_name="org",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Organisation,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RepairLocation",
-        tablename="repairs_location",
-        column_name="parent",
-        db_column_name="parent",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": "self",
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RepairLocation",
-        tablename="repairs_location",
-        column_name="kind",
-        db_column_name="kind",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "room",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RepairLocation",
-        tablename="repairs_location",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RepairLocation",
-        tablename="repairs_location",
-        column_name="code",
-        db_column_name="code",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 50,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RepairLocation",
-        tablename="repairs_location",
-        column_name="qr_token",
-        db_column_name="qr_token",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": True,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -795,7 +652,7 @@ async def forwards():
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": RepairLocation,
+            "references": Place,
             "on_delete": OnDelete.set_null,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -1063,7 +920,7 @@ async def forwards():
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": RepairLocation,
+            "references": Place,
             "on_delete": OnDelete.set_null,
             "on_update": OnUpdate.cascade,
             "target_column": None,

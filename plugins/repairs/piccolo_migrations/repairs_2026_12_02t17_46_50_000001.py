@@ -16,8 +16,6 @@ STATEMENTS = [
     'CREATE UNIQUE INDEX IF NOT EXISTS repairs_asset_org_code ON repairs_asset (org, code)',
     'CREATE INDEX IF NOT EXISTS repairs_asset_org_id ON repairs_asset (org, id)',
     'CREATE INDEX IF NOT EXISTS repairs_asset_org_name ON repairs_asset (org, name)',
-    'CREATE INDEX IF NOT EXISTS repairs_location_org_parent ON repairs_location (org, parent)',
-    'CREATE INDEX IF NOT EXISTS repairs_location_org_kind_code ON repairs_location (org, kind, code)',
     'CREATE INDEX IF NOT EXISTS repairs_request_detail_org_asset ON repairs_request_detail (org, asset, request)',
     'CREATE INDEX IF NOT EXISTS repairs_request_detail_org_location ON repairs_request_detail (org, location)',
     'CREATE INDEX IF NOT EXISTS repairs_follow_org_request ON repairs_follow (org, request)',

@@ -17,8 +17,8 @@ from core.tables import AuditEntry, ServiceRequest, User
 from plugins.repairs import maintenance as M
 from plugins.repairs.assets import new_token
 from plugins.repairs.tables import (
+    Place,
     RepairAsset,
-    RepairLocation,
     RepairRequestDetail,
     RepairSchedule,
 )
@@ -112,9 +112,9 @@ def _ctx(app) -> JobContext:
 
 async def _room(org_id: int) -> int:
     async def add(kind: str, name: str, parent: int | None) -> int:
-        rows = await RepairLocation.insert(
-            RepairLocation(org=org_id, parent=parent, kind=kind, name=name, code=name)
-        ).returning(RepairLocation.id)
+        rows = await Place.insert(
+            Place(org=org_id, parent=parent, kind=kind, name=name, code=name)
+        ).returning(Place.id)
         return rows[0]["id"]
 
     building = await add("building", "行政楼", None)

@@ -14,6 +14,7 @@ from core.config import Settings
 from core.identity.service import set_plugin_enabled
 from core.tables import (
     Attachment,
+    Place,
     Rating,
     RequestEvent,
     ServiceRequest,
@@ -23,7 +24,7 @@ from core.tables import (
 )
 from plugins.repairs import guests as G
 from plugins.repairs.public import PUBLIC_POSTS_PER_HOUR
-from plugins.repairs.tables import RepairFollow, RepairLocation, RepairRequestDetail
+from plugins.repairs.tables import RepairFollow, RepairRequestDetail
 from tests.conftest import OrgFixture, login, make_org, post
 from tests.plugins.repairs.test_repairs import ROLES, _asset, _place
 
@@ -251,10 +252,11 @@ async def test_bad_input_and_tokens_that_reveal_nothing(
 async def test_room_sticker_and_rate_limit(client: AsyncTestClient, db: object) -> None:
     org = await make_org(ROLES)
     places = await _place(org.id)
-    await RepairLocation.update({RepairLocation.qr_token: "room-token-1"}).where(
-        RepairLocation.id == places["room"]
-    )
+    await Place.update({Place.qr_token: "room-token-1"}).where(Place.id == places["room"])
     url = "/p/repairs/l/room-token-1"
+    # the door sticker (core's /p/place/) leads straight here: repairs is all it offers
+    door = await client.get("/p/place/room-token-1")
+    assert door.status_code == 303 and door.headers["location"] == url
     page = await client.get(url)
     assert page.status_code == 200 and "A301 会议室" in page.text
     sent = await _report(client, url, kind="hvac", title="空调不制冷", submit_token="r1")
@@ -269,16 +271,14 @@ async def test_room_sticker_and_rate_limit(client: AsyncTestClient, db: object) 
     assert codes[-1] == 429 and set(codes[:-1]) == {422}
     # an admin regenerates the door sticker: the old one stops working
     await login(client, org.logins["admin"])
-    sheet = await client.get("/s/repairs/admin/locations/stickers.pdf")
+    sheet = await client.get("/admin/places/stickers.pdf")
     assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
-    assert (
-        await post(client, f"/s/repairs/admin/locations/{places['room']}/qr")
-    ).status_code == 303
+    assert (await post(client, f"/admin/places/{places['room']}/qr")).status_code == 303
     assert (await client.get(url)).status_code == 404
     employee_login = org.logins["employee"]
     await post(client, "/logout")
     await login(client, employee_login)
-    assert (await client.get("/s/repairs/admin/locations/stickers.pdf")).status_code == 403
+    assert (await client.get("/admin/places/stickers.pdf")).status_code == 403
 
 
 async def test_disabling_repairs_is_for_that_organisation_only(

@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
+from core import places
 from core.config import Settings
 from core.identity.service import load_actor
 from core.lifecycle.forms import FormContext, submit_form
@@ -67,7 +68,7 @@ async def _report(
     detail when ``guest``), auto-dispatched to the agent."""
     actor = await load_actor(org.users["employee"], app.state.plugins, app.state.permissions)
     asset = await A.get_asset(org.id, asset_id)
-    location = await A.get_location(org.id, asset["location"]) if asset["location"] else None
+    location = await places.get(org.id, asset["location"]) if asset["location"] else None
     # the report form's spec, read as the sticker page reads it (the place is given)
     values = {"kind": "it", "title": "投影仪不亮"}
     if guest:
