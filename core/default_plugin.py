@@ -71,6 +71,7 @@ def audit_action_labels() -> dict[str, Label]:
     return {
         "user.created": lambda _: _("User added"),
         "place.saved": lambda _: _("Place saved"),
+        "guest.phones_forgotten": lambda _: _("Guests' phone numbers removed"),
         "place.qr_regenerated": lambda _: _("Door sticker replaced"),
         "user.updated": lambda _: _("User changed"),
         "department.created": lambda _: _("Department added"),
@@ -333,11 +334,18 @@ def nav_items(actor: Actor) -> list[NavItem]:
 
 @hookimpl
 def register_jobs() -> list[Job]:
+    from core.guests import forget_phones
     from core.identity.throttle import forget_old_attempts
     from core.lifecycle.watch import JOBS
 
     return [
         *JOBS,
+        Job(
+            "core.forget_guest_phones",
+            forget_phones,
+            cron="29 3 * * *",
+            description="Blank guests' phone numbers 90 days after their request closed",
+        ),
         Job(
             "core.login_attempts",
             forget_old_attempts,

@@ -188,6 +188,24 @@ class RequestEvent(Table, tablename="core_request_event"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class GuestFollow(Table, tablename="core_guest_follow"):
+    """A follow link for someone without an account who sent (or joined) a request: a
+    sticker reporter, later a kiosk visitor.
+
+    The link carries a random token; only its SHA-256 is stored. ``reporter`` marks the
+    person who sent the request: only they may rate it from the link. The phone number
+    is blanked a while after the request closes (``core.guests.PHONE_RETENTION``).
+    """
+
+    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
+    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
+    token_hash = Varchar(length=64, unique=True)
+    name = Varchar(length=100)
+    phone = Varchar(length=32)
+    reporter = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class RequestCounter(Table, tablename="core_request_counter"):
     """Last sequence number handed out per organisation, number prefix and day."""
 
@@ -478,6 +496,7 @@ CORE_TABLES: list[type[Table]] = [
     AuditEntry,
     ServiceRequest,
     RequestEvent,
+    GuestFollow,
     RequestCounter,
     IdempotencyKey,
     ApprovalRule,

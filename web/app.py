@@ -66,6 +66,7 @@ from web.routes.desk import DESK_HANDLERS
 from web.routes.desk_new import DESK_NEW_HANDLERS
 from web.routes.edit import EDIT_HANDLERS
 from web.routes.feedback import FEEDBACK_HANDLERS
+from web.routes.follow import FOLLOW_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.notification_settings import NOTIFICATION_SETTINGS_HANDLERS
 from web.routes.notifications import NOTIFICATION_HANDLERS
@@ -301,6 +302,7 @@ def create_app(
         route_handlers=[
             *PUBLIC_HANDLERS,
             *PUBLIC_PLACE_HANDLERS,
+            *FOLLOW_HANDLERS,
             app_router,
             admin_router,
             api_router,

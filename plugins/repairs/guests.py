@@ -9,13 +9,11 @@ a link whose token is random; only its SHA-256 is stored.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from plugins.repairs.tables import RepairAsset, RepairFollow, RepairRequestDetail
-from web.sdk import OPEN, Label, ServiceRequest, audit, places
+from plugins.repairs.tables import RepairAsset, RepairRequestDetail
+from web.sdk import OPEN, Label, audit, guests, places
 from web.sdk import now as utc_now
 
 # A fault reported again within this window, while the first report is still open, is
@@ -26,14 +24,6 @@ MAX_TOKEN = 64
 EVENT_LABELS: dict[str, Label] = {
     "repairs.also_reported": lambda _: _("Also reported by someone else"),
 }
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_follow_token() -> str:
-    return secrets.token_urlsafe(18)
 
 
 def _org_columns(table: Any) -> tuple[Any, ...]:
@@ -114,94 +104,28 @@ async def open_reports(
     return rows
 
 
-async def add_follow(
-    org_id: int, request_id: int, name: str, phone: str, *, reporter: bool, token: str = ""
-) -> str:
-    """A follow link for this person on this request; returns the token (shown once)."""
-    token = token or new_follow_token()
-    await RepairFollow.insert(
-        RepairFollow(
-            org=org_id,
-            request=request_id,
-            token_hash=hash_token(token),
-            name=name[:100],
-            phone=phone[:32],
-            reporter=reporter,
-        )
-    )
-    return token
-
-
-async def follow_of(token: str) -> dict[str, Any] | None:
-    """The follow link ``token`` opens, with its request's organisation (None if unknown)."""
-    if not token or len(token) > MAX_TOKEN:
-        return None
-    return (
-        await RepairFollow.select(
-            RepairFollow.id,
-            RepairFollow.org,
-            RepairFollow.request,
-            RepairFollow.name,
-            RepairFollow.reporter,
-            RepairFollow.org.name.as_alias("org_name"),
-        )
-        .where(RepairFollow.token_hash == hash_token(token))
-        .first()
-    )
-
-
-async def followed_request(org_id: int, request_id: int) -> dict[str, Any] | None:
-    """What a follow page shows of its request (no internal fields), with the asset."""
-    row = await (
-        ServiceRequest.select(
-            ServiceRequest.id,
-            ServiceRequest.number,
-            ServiceRequest.service,
-            ServiceRequest.kind,
-            ServiceRequest.title,
-            ServiceRequest.status,
-            ServiceRequest.location,
-            ServiceRequest.requester,
-            ServiceRequest.assignee,
-            ServiceRequest.assignee.display_name.as_alias("assignee_name"),
-            ServiceRequest.submitted_at,
-            ServiceRequest.resolved_at,
-            ServiceRequest.version,
-        )
-        .where((ServiceRequest.org == org_id) & (ServiceRequest.id == request_id))
-        .first()
-    )
-    return row
-
-
-# A guest reporter's phone number is kept while the repair may need a call, and for this
-# long after the request is closed; then it is blanked (the name stays, for the history).
-PHONE_RETENTION = timedelta(days=90)
+# A guest reporter's phone number on the detail row is kept while the repair may need a
+# call, and as long after the request is closed as core keeps a follow link's.
+PHONE_RETENTION = guests.PHONE_RETENTION
 
 
 async def forget_phones(ctx: Any = None, now: datetime | None = None) -> int:
-    """Blank the phone numbers of sticker reporters and followers on requests closed more
-    than :data:`PHONE_RETENTION` ago; one audit entry per organisation says how many.
-    Idempotent (a second run finds nothing); the job ``repairs.forget_phones`` runs it daily."""
+    """Blank the phone numbers of sticker reporters on the detail rows of requests closed
+    more than :data:`PHONE_RETENTION` ago (core's job blanks the follow links'); one
+    audit entry per organisation says how many. Idempotent; the job
+    ``repairs.forget_phones`` runs it daily."""
     cutoff = (now or utc_now()) - PHONE_RETENTION
-    closed = ServiceRequest.select(ServiceRequest.id).where(
-        ServiceRequest.closed_at.is_not_null() & (ServiceRequest.closed_at < cutoff)
-    )
     details = await (
         RepairRequestDetail.update({RepairRequestDetail.reporter_phone: ""})
         .where(
-            (RepairRequestDetail.reporter_phone != "") & RepairRequestDetail.request.is_in(closed)
+            (RepairRequestDetail.reporter_phone != "")
+            & RepairRequestDetail.request.is_in(guests.closed_before(cutoff))
         )
         .returning(RepairRequestDetail.org)
     )
-    follows = await (
-        RepairFollow.update({RepairFollow.phone: ""})
-        .where((RepairFollow.phone != "") & RepairFollow.request.is_in(closed))
-        .returning(RepairFollow.org)
-    )
     per_org: dict[int, int] = {}
-    for row in [*details, *follows]:
+    for row in details:
         per_org[row["org"]] = per_org.get(row["org"], 0) + 1
     for org_id, count in per_org.items():
         await audit(org_id, None, "repairs.phones_forgotten", "", count=count)
-    return len(details) + len(follows)
+    return len(details)

@@ -6,7 +6,6 @@ from piccolo.conf.apps import AppConfig
 
 from plugins.repairs.tables import (
     RepairAsset,
-    RepairFollow,
     RepairRequestDetail,
     RepairSchedule,
     RepairWorkItem,
@@ -21,7 +20,6 @@ APP_CONFIG = AppConfig(
         RepairAsset,
         RepairSchedule,
         RepairRequestDetail,
-        RepairFollow,
         RepairWorkItem,
     ],
     migration_dependencies=["core.piccolo_app"],

@@ -3,8 +3,8 @@
 - ``/p/repairs/a/<token>`` (an asset's sticker) and ``/p/repairs/l/<token>`` (a room's door
   sticker): report a fault without signing in (name and phone), or, when the same thing
   was reported in the last days and is still open, follow that report instead.
-- ``/p/repairs/f/<token>``: the follow page of one report: status, progress, live
-  updates, and the rating once it is fixed (for the person who reported it).
+- ``/p/repairs/f/<token>``: an older follow link, sent on to core's follow page
+  (``/p/follow/<token>``: status, progress, live updates, the rating).
 
 The token is the only key: an unknown token, a revoked one, a retired asset and an
 organisation without the plugin all get the same 404. Unsafe methods are rate-limited
@@ -22,36 +22,30 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
-from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.response import Redirect, Template
 
 from plugins.repairs import guests as G
 from plugins.repairs.form import REPAIR_FORM
 from plugins.repairs.hooks import REPAIRS
 from web.sdk import (
-    RATING_TAGS,
     RESOLVE_ORG,
     UPLOADS,
     Actor,
-    CannotRate,
     Form,
     FormContext,
     Refused,
-    RequestEvent,
-    Status,
     add_event,
     announce,
-    event_stream,
     form_context,
+    guests,
     limits_of,
     load_actor,
     now,
     places,
     public_found,
-    rate,
     read_service_form,
     render,
     service_account,
-    stepper,
     storage_of,
     submit_form,
     submit_token,
@@ -202,11 +196,13 @@ async def sticker_report(
             report_anyway=True,
         )
     guest = await _guest_actor(request, found["org"])
-    follow_token = G.new_follow_token()
+    follow_token = guests.new_token()
     name, phone = reading.filled.values["name"], reading.filled.values["phone"]
 
     async def follow_link(request_id: int) -> None:
-        await G.add_follow(found["org"], request_id, name, phone, reporter=True, token=follow_token)
+        await guests.add_follow(
+            found["org"], request_id, name, phone, reporter=True, token=follow_token
+        )
 
     result = await submit_form(
         _sticker_context(found, guest),
@@ -221,7 +217,7 @@ async def sticker_report(
             _("This report was already sent. Open the link you were shown to follow it."), 409
         )
     announce(request, found["org"], result.number)
-    return Redirect(f"/p/repairs/f/{follow_token}?new=1", status_code=303)
+    return Redirect(guests.follow_url(follow_token) + "?new=1", status_code=303)
 
 
 @post("/{what:str}/{token:str}/join", opt=STICKER, middleware=[rate_limited])
@@ -246,7 +242,7 @@ async def sticker_join(
         form.error("number", _("That report cannot be followed now. Report the fault below."))
     if not form.ok:
         return await _sticker_page(request, found, form, status=422)
-    follow_token = await G.add_follow(found["org"], target["id"], name, phone, reporter=False)
+    follow_token = await guests.add_follow(found["org"], target["id"], name, phone, reporter=False)
     await add_event(
         found["org"],
         target["id"],
@@ -255,105 +251,23 @@ async def sticker_join(
         data={"name": name[:100]},
     )
     announce(request, found["org"], target["number"])
-    return Redirect(f"/p/repairs/f/{follow_token}", status_code=303)
+    return Redirect(guests.follow_url(follow_token), status_code=303)
 
 
 # ---------------------------------------------------------------- follow page
 
 
 async def followed(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
-    """The follow link in the URL and its request (``{"org", "follow", "row"}``), or None."""
-    follow = await G.follow_of(connection.path_params["token"])
-    row = await G.followed_request(follow["org"], follow["request"]) if follow else None
-    if follow is None or row is None:
-        return None
-    return {"org": follow["org"], "follow": follow, "row": row}
+    """The follow link in the URL (``{"org"}``), or None: links given out before follow
+    pages were core's still work."""
+    follow = await guests.follow_of(connection.path_params["token"])
+    return {"org": follow["org"]} if follow else None
 
 
-FOLLOW = {RESOLVE_ORG: followed}
+@get("/f/{token:str}", opt={RESOLVE_ORG: followed})
+async def follow_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Redirect:
+    """An older follow link: the follow page is core's now (``/p/follow/<token>``)."""
+    return Redirect(guests.follow_url(token), status_code=301)
 
 
-def _follow(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    found = public_found(request)
-    return found["follow"], found["row"]
-
-
-async def _public_timeline(org_id: int, request_id: int) -> list[dict[str, Any]]:
-    return await (
-        RequestEvent.select(
-            RequestEvent.kind,
-            RequestEvent.to_status,
-            RequestEvent.message,
-            RequestEvent.data,
-            RequestEvent.created_at,
-            RequestEvent.actor.display_name.as_alias("actor_name"),
-            RequestEvent.actor.is_active.as_alias("actor_active"),
-        )
-        .where(
-            (RequestEvent.org == org_id)
-            & (RequestEvent.request == request_id)
-            & RequestEvent.public.eq(True)
-        )
-        .order_by(RequestEvent.id, ascending=False)
-        .limit(100)
-    )
-
-
-@get("/f/{token:str}", opt=FOLLOW)
-async def follow_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    follow, row = _follow(request)
-    return await render(
-        request,
-        "repairs/public_follow.html",
-        {
-            "actor": None,
-            "nav": [],
-            "tabs": [],
-            "follow": follow,
-            "token": token,
-            "r": row,
-            "service": REPAIRS,
-            "steps": stepper(REPAIRS.steps, row["status"]),
-            "events": await _public_timeline(follow["org"], row["id"]),
-            "rating_tags": RATING_TAGS,
-            "can_rate": follow["reporter"] and row["status"] == Status.RESOLVED,
-            "just_sent": request.query_params.get("new") == "1",
-        },
-        block="live",
-    )
-
-
-@get("/f/{token:str}/live", opt=FOLLOW)
-async def follow_live(request: Request[Any, Any, Any], token: FromPath[str]) -> ServerSentEvent:
-    follow, row = _follow(request)
-    return event_stream(request, follow["org"], row["number"])
-
-
-@post("/f/{token:str}/rate", opt=FOLLOW, middleware=[rate_limited])
-async def follow_rate(request: Request[Any, Any, Any], token: FromPath[str]) -> Redirect:
-    follow, row = _follow(request)
-    if not follow["reporter"]:
-        raise Refused(_("Only the person who reported the fault can rate the repair."), 403)
-    form = await Form.read(request)
-    score = form.get("score")
-    if score not in {"1", "2", "3", "4", "5"}:
-        raise Refused(_("Choose from one to five stars."), 422)
-    guest = await _guest_actor(request, follow["org"])
-    try:
-        await rate(guest, row, int(score), form.getall("tags"), form.get("comment")[:2000])
-    except CannotRate as exc:
-        raise Refused(
-            _("This repair cannot be rated now: it is not waiting for a rating."), 409
-        ) from exc
-    announce(request, follow["org"], row["number"])
-    return Redirect(f"/p/repairs/f/{token}", status_code=303)
-
-
-PUBLIC_HANDLERS = [
-    sticker_page,
-    sticker_report,
-    sticker_join,
-    follow_page,
-    follow_live,
-    follow_rate,
-]
+PUBLIC_HANDLERS = [sticker_page, sticker_report, sticker_join, follow_page]

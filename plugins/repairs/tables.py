@@ -79,22 +79,6 @@ class RepairRequestDetail(Table, tablename="repairs_request_detail"):
     on_the_way_at = Timestamptz(null=True, default=None)
 
 
-class RepairFollow(Table, tablename="repairs_follow"):
-    """A follow link for someone who reported (or joined) a fault without signing in.
-
-    The link carries a random token; only its SHA-256 is stored. ``reporter`` marks
-    the person who opened the request: only they may rate it from the link.
-    """
-
-    org = ForeignKey(references=Organisation, on_delete=OnDelete.cascade)
-    request = ForeignKey(references=ServiceRequest, on_delete=OnDelete.cascade)
-    token_hash = Varchar(length=64, unique=True)
-    name = Varchar(length=100)
-    phone = Varchar(length=32)
-    reporter = Boolean(default=False)
-    created_at = Timestamptz(default=TimestamptzNow())
-
-
 class RepairWorkItem(Table, tablename="repairs_work_item"):
     """Parts used or labour spent on a repair, recorded by the technician.
 

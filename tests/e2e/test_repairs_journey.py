@@ -22,9 +22,9 @@ from playwright.sync_api import expect
 from core.config import ROOT
 from core.identity.service import create_org, create_user
 from core.seed import DEMO_PASSWORD
-from core.tables import Place, Rating, RequestEvent, ServiceRequest, Team, TeamMember
+from core.tables import GuestFollow, Place, Rating, RequestEvent, ServiceRequest, Team, TeamMember
 from plugins.repairs.assets import new_token
-from plugins.repairs.tables import RepairAsset, RepairFollow, RepairRequestDetail
+from plugins.repairs.tables import RepairAsset, RepairRequestDetail
 from tests.e2e.conftest import PHONE, Phone
 from tests.e2e.test_journeys import sign_in, zh
 from tests.e2e.test_lifecycle_modes import (
@@ -107,7 +107,7 @@ def _recorded(url: str, org_id: int, number: str) -> dict[str, Any]:
             .order_by(RequestEvent.id)
         )
         rating = await Rating.select().where(Rating.request == request["id"]).first()
-        follows = await RepairFollow.count().where(RepairFollow.request == request["id"])
+        follows = await GuestFollow.count().where(GuestFollow.request == request["id"])
         return {
             "request": request,
             "detail": detail,
@@ -141,7 +141,7 @@ def test_sticker_report_without_login_to_rating(
         form.locator("#f-phone").fill("13800001234")
         with page.expect_navigation():
             form.locator("button[type=submit]").click()
-        page.wait_for_url(re.compile(r"/p/repairs/f/[\w-]+\?new=1$"))
+        page.wait_for_url(re.compile(r"/p/follow/[\w-]+\?new=1$"))
         number = page.locator("#live .request-head .mono").inner_text().strip()
         assert number.startswith("BX-"), number
         chip = page.locator("#live .request-head .status")

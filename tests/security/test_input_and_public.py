@@ -9,9 +9,9 @@ import io
 from litestar.testing import AsyncTestClient
 
 from core.identity.service import issue_token, set_plugin_enabled
-from core.tables import Rating, ServiceRequest
+from core.tables import GuestFollow, Rating, ServiceRequest
 from core.tabular import csv_text, safe_cell
-from plugins.repairs.tables import RepairAsset, RepairFollow
+from plugins.repairs.tables import RepairAsset
 from tests.conftest import login, make_org, post
 from tests.plugins.repairs.test_repairs import ROLES, _asset
 from tests.web.test_requests import _form
@@ -106,11 +106,11 @@ async def test_public_pages_follow_the_plugin_switch(client: AsyncTestClient, db
     await ServiceRequest.update({ServiceRequest.status: "resolved"}).where(
         ServiceRequest.id == request.id
     )
-    assert (await client.get(f"/p/repairs/f/{follow}")).status_code == 200
+    assert (await client.get(f"/p/follow/{follow}")).status_code == 200
     await set_plugin_enabled(org.id, "repairs", False, None)
-    assert (await client.get(f"/p/repairs/f/{follow}")).status_code == 404
-    assert (await client.get(f"/p/repairs/f/{follow}/live")).status_code == 404
-    rated = await post(client, f"/p/repairs/f/{follow}/rate", {"score": "5"})
+    assert (await client.get(f"/p/follow/{follow}")).status_code == 404
+    assert (await client.get(f"/p/follow/{follow}/live")).status_code == 404
+    rated = await post(client, f"/p/follow/{follow}/rate", {"score": "5"})
     assert rated.status_code == 404
     assert await Rating.count().where(Rating.request == request.id) == 0
     joined = await post(
@@ -158,4 +158,4 @@ async def test_a_sticker_does_not_open_an_employees_own_report(client: AsyncTest
         {"number": request.number, "name": "路人", "phone": "13900000000"},
     )
     assert joined.status_code == 422
-    assert await RepairFollow.count().where(RepairFollow.request == request.id) == 0
+    assert await GuestFollow.count().where(GuestFollow.request == request.id) == 0

@@ -22,6 +22,7 @@ from PIL import Image
 
 from core.attachments import Limits, Upload, add, prepare
 from core.default_plugin import GENERAL
+from core.guests import hash_token
 from core.identity.service import issue_token, load_actor, service_account
 from core.lifecycle.kernel import transition
 from core.lifecycle.states import Action
@@ -32,7 +33,9 @@ from core.tables import (
     ApprovalStep,
     Delegation,
     Department,
+    GuestFollow,
     Notification,
+    Place,
     PostAudit,
     Rating,
     ServiceRequest,
@@ -43,15 +46,9 @@ from core.tables import (
     User,
 )
 from plugins.notices.tables import Notice
-from plugins.repairs.guests import GUEST_KEY, hash_token
+from plugins.repairs.guests import GUEST_KEY
 from plugins.repairs.hooks import REPAIRS
-from plugins.repairs.tables import (
-    Place,
-    RepairAsset,
-    RepairFollow,
-    RepairRequestDetail,
-    RepairSchedule,
-)
+from plugins.repairs.tables import RepairAsset, RepairRequestDetail, RepairSchedule
 from tests.conftest import PASSWORD, OrgFixture, make_org
 
 PRIVATE = "ZQXPRIVATE"  # only the owner and the desk may ever see this
@@ -234,8 +231,8 @@ async def build_world(app: Litestar) -> World:
         RepairRequestDetail(org=a.id, request=report.id, asset=asset.id, reporter_name="访客")
     )
     follow_token = secrets.token_urlsafe(18)
-    await RepairFollow.insert(
-        RepairFollow(
+    await GuestFollow.insert(
+        GuestFollow(
             org=a.id,
             request=report.id,
             token_hash=hash_token(follow_token),

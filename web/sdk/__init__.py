@@ -25,7 +25,7 @@ Sections, in the order of docs/plugins.md:
 
 from __future__ import annotations
 
-from core import places
+from core import guests, places
 from core.attachments import Limits, PreparedFile, UploadRefused, staged
 from core.attachments import count as count_attachments
 from core.attachments import record as record_attachments
@@ -103,6 +103,7 @@ from core.reports import NONE, as_int, hours, in_period, money, number, percent,
 from core.storage import Storage
 from core.tables import (
     Department,
+    GuestFollow,
     Organisation,
     Place,
     RequestEvent,
@@ -168,6 +169,7 @@ __all__ = [
     "Form",
     "FormContext",
     "FormNotFound",
+    "GuestFollow",
     "IllegalTransition",
     "Job",
     "JobContext",
@@ -236,6 +238,7 @@ __all__ = [
     "form_of",
     "get_locale",
     "gettext",
+    "guests",
     "hookimpl",
     "hours",
     "icontains",

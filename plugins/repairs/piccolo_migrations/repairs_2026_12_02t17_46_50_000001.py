@@ -18,7 +18,6 @@ STATEMENTS = [
     'CREATE INDEX IF NOT EXISTS repairs_asset_org_name ON repairs_asset (org, name)',
     'CREATE INDEX IF NOT EXISTS repairs_request_detail_org_asset ON repairs_request_detail (org, asset, request)',
     'CREATE INDEX IF NOT EXISTS repairs_request_detail_org_location ON repairs_request_detail (org, location)',
-    'CREATE INDEX IF NOT EXISTS repairs_follow_org_request ON repairs_follow (org, request)',
     'CREATE INDEX IF NOT EXISTS repairs_work_item_org_request ON repairs_work_item (org, request, id)',
     'CREATE INDEX IF NOT EXISTS repairs_schedule_org_due ON repairs_schedule (org, active, next_due)',
     'CREATE INDEX IF NOT EXISTS repairs_request_detail_org_schedule ON repairs_request_detail (org, schedule, request)',

@@ -1,6 +1,7 @@
-"""The upgrade that moves repair locations into core's places: on a database made before
-(``repairs_location`` with rows, assets and details pointing at it), every place keeps
-its id and token, and the foreign keys follow to ``core_place`` on both engines."""
+"""The upgrade that moves repair locations and follow links into core: on a database
+made before (``repairs_location`` with rows and assets pointing at it, ``repairs_follow``),
+every row keeps its id and token, and the foreign keys follow to ``core_place`` on both
+engines."""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def _schema(engine: str) -> list[str]:
         "INSERT INTO repairs_location (id, org, parent, kind, name, code, qr_token) "
         "VALUES (9, 1, 7, 'room', 'A101', 'A101', 'tok-9')",
         "INSERT INTO repairs_asset (id, org, location) VALUES (1, 1, 9)",
+        f"CREATE TABLE core_guest_follow (id {serial}, org INTEGER, request INTEGER, "
+        "token_hash VARCHAR(64) UNIQUE, name VARCHAR(100), phone VARCHAR(32), reporter BOOLEAN)",
+        f"CREATE TABLE repairs_follow (id {serial}, org INTEGER, request INTEGER, "
+        "token_hash VARCHAR(64) UNIQUE, name VARCHAR(100), phone VARCHAR(32), reporter BOOLEAN)",
+        "CREATE INDEX repairs_follow_org_request ON repairs_follow (org, request)",
+        "INSERT INTO repairs_follow (id, org, request, token_hash, name, phone, reporter) "
+        "VALUES (4, 1, 1, 'h', '李', '139', TRUE)",
     ]
 
 
@@ -76,12 +84,14 @@ async def _rows(engine, sql: str) -> list[dict]:
 
 async def test_locations_become_places_with_their_ids_and_keys(old_database) -> None:
     engine = old_database
-    await MIGRATION.move_locations(engine)
+    await MIGRATION.move_to_core(engine)
     rows = await _rows(engine, "SELECT id, parent, name, qr_token FROM core_place ORDER BY id")
     assert rows == [
         {"id": 7, "parent": None, "name": "A", "qr_token": None},
         {"id": 9, "parent": 7, "name": "A101", "qr_token": "tok-9"},
     ]
+    follows = await _rows(engine, "SELECT id, token_hash, name FROM core_guest_follow")
+    assert follows == [{"id": 4, "token_hash": "h", "name": "李"}]
     # the asset's key now points at core_place: a place that exists is accepted, a
     # missing one is refused, and a new place continues the ids
     await engine.run_ddl("INSERT INTO repairs_asset (id, org, location) VALUES (2, 1, 7)")
@@ -94,7 +104,7 @@ async def test_locations_become_places_with_their_ids_and_keys(old_database) -> 
     )
     assert made[0]["id"] > 9
     # and running it again (a database made since) changes nothing
-    await MIGRATION.move_locations(engine)
+    await MIGRATION.move_to_core(engine)
     assert len(await _rows(engine, "SELECT id FROM core_place")) == 3
 
 
@@ -103,6 +113,6 @@ async def test_it_stops_rather_than_drop_places_made_meanwhile(old_database) -> 
     await engine.run_ddl(
         "INSERT INTO core_place (id, org, kind, name, code) VALUES (50, 1, 'building', 'B', 'B')"
     )
-    with pytest.raises(RuntimeError, match="already holds 1 places"):
-        await MIGRATION.move_locations(engine)
+    with pytest.raises(RuntimeError, match="core_place already holds 1 rows"):
+        await MIGRATION.move_to_core(engine)
     assert len(await _rows(engine, "SELECT id FROM repairs_location")) == 2

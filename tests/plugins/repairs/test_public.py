@@ -10,10 +10,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
+from core import guests
 from core.config import Settings
 from core.identity.service import set_plugin_enabled
 from core.tables import (
     Attachment,
+    GuestFollow,
     Place,
     Rating,
     RequestEvent,
@@ -24,7 +26,7 @@ from core.tables import (
 )
 from plugins.repairs import guests as G
 from plugins.repairs.public import PUBLIC_POSTS_PER_HOUR
-from plugins.repairs.tables import RepairFollow, RepairRequestDetail
+from plugins.repairs.tables import RepairRequestDetail
 from tests.conftest import OrgFixture, login, make_org, post
 from tests.plugins.repairs.test_repairs import ROLES, _asset, _place
 
@@ -90,7 +92,7 @@ async def test_guest_reports_from_an_asset_sticker_and_follows_it(
     )
     assert sent.status_code == 303, sent.text
     follow_url = sent.headers["location"]
-    assert follow_url.startswith("/p/repairs/f/")
+    assert follow_url.startswith("/p/follow/")
     token = follow_url.split("/")[-1].split("?")[0]
     req = await ServiceRequest.objects().where(ServiceRequest.org == org.id).first()
     assert req.channel == "qr" and req.service == "repairs"
@@ -103,16 +105,19 @@ async def test_guest_reports_from_an_asset_sticker_and_follows_it(
     assert detail.reporter_name == "王小明" and detail.reporter_phone == "13800001234"
     assert detail.asset == asset["id"] and detail.location == places["room"]
     assert await Attachment.count().where(Attachment.request == req.id) == 1
-    follow = await RepairFollow.objects().where(RepairFollow.request == req.id).first()
+    follow = await GuestFollow.objects().where(GuestFollow.request == req.id).first()
     assert (
         follow.reporter
-        and follow.token_hash == G.hash_token(token)
+        and follow.token_hash == guests.hash_token(token)
         and token not in follow.token_hash
     )
     shown = await client.get(follow_url)
     assert shown.status_code == 200 and req.number in shown.text and "投影仪不亮" in shown.text
     assert "13800001234" not in shown.text  # the phone is for staff only
-    assert (await client.get("/p/repairs/f/not-a-real-token")).status_code == 404
+    assert (await client.get("/p/follow/not-a-real-token")).status_code == 404
+    # a link given out before follow pages were core's still leads there
+    older = await client.get(f"/p/repairs/f/{token}")
+    assert older.status_code == 301 and older.headers["location"] == f"/p/follow/{token}"
     # the service account cannot sign in
     assert (
         await client.post("/login", data={"login": requester.login, "password": ""})
@@ -128,14 +133,14 @@ async def test_guest_rates_once_resolved_and_only_the_reporter(
     sent = await _report(client, f"/p/repairs/a/{asset['token']}")
     token = sent.headers["location"].split("/")[-1].split("?")[0]
     req = await ServiceRequest.objects().where(ServiceRequest.org == org.id).first()
-    early = await post(client, f"/p/repairs/f/{token}/rate", {"score": "5"})
+    early = await post(client, f"/p/follow/{token}/rate", {"score": "5"})
     assert early.status_code == 409
     await ServiceRequest.update({ServiceRequest.status: "resolved"}).where(
         ServiceRequest.id == req.id
     )
-    page = await client.get(f"/p/repairs/f/{token}")
+    page = await client.get(f"/p/follow/{token}")
     assert "How did it go?" in page.text
-    bad = await post(client, f"/p/repairs/f/{token}/rate", {"score": "9"})
+    bad = await post(client, f"/p/follow/{token}/rate", {"score": "9"})
     assert bad.status_code == 422
     # a second person who joined the report may follow it but not rate it
     joined = await post(
@@ -144,17 +149,17 @@ async def test_guest_rates_once_resolved_and_only_the_reporter(
         {"number": req.number, "name": "李四", "phone": "13900000000"},
     )
     assert joined.status_code == 422  # resolved: no longer open to join
-    other_token = await G.add_follow(org.id, req.id, "李四", "139", reporter=False)
-    refused = await post(client, f"/p/repairs/f/{other_token}/rate", {"score": "1"})
+    other_token = await guests.add_follow(org.id, req.id, "李四", "139", reporter=False)
+    refused = await post(client, f"/p/follow/{other_token}/rate", {"score": "1"})
     assert refused.status_code == 403
-    rated = await post(client, f"/p/repairs/f/{token}/rate", {"score": "4", "tags": "fast"})
+    rated = await post(client, f"/p/follow/{token}/rate", {"score": "4", "tags": "fast"})
     assert rated.status_code == 303, rated.text
     rating = await Rating.objects().where(Rating.request == req.id).first()
     assert rating.score == 4 and rating.rater == req.requester
     assert (
         await ServiceRequest.objects().where(ServiceRequest.id == req.id).first()
     ).status == "closed"
-    again = await post(client, f"/p/repairs/f/{token}/rate", {"score": "5"})
+    again = await post(client, f"/p/follow/{token}/rate", {"score": "5"})
     assert again.status_code == 409
     assert await Rating.count().where(Rating.request == req.id) == 1
 
@@ -194,9 +199,9 @@ async def test_open_report_offers_to_follow_instead_of_a_second_one(
     mine = await post(client, f"{url}/join", {"number": req.number})
     assert mine.status_code == 303
     follower = (
-        await RepairFollow.objects()
-        .where(RepairFollow.request == req.id)
-        .order_by(RepairFollow.id, ascending=False)
+        await GuestFollow.objects()
+        .where(GuestFollow.request == req.id)
+        .order_by(GuestFollow.id, ascending=False)
         .first()
     )
     member = await User.objects().where(User.id == org.users["employee"]).first()
@@ -327,15 +332,17 @@ async def test_reporters_phones_are_forgotten_90_days_after_closing(
     await ServiceRequest.update(
         {ServiceRequest.status: "closed", ServiceRequest.closed_at: moment - timedelta(days=10)}
     ).where(ServiceRequest.id == new.id)
-    assert await G.forget_phones(now=moment) == 2  # the detail row and the follow link
+    assert await G.forget_phones(now=moment) == 1  # the detail row (repairs' job)
+    assert await guests.forget_phones(now=moment) == 1  # the follow link (core's job)
     assert await G.forget_phones(now=moment) == 0  # nothing left to do
+    assert await guests.forget_phones(now=moment) == 0
     details = {
         d.request: d
         for d in await RepairRequestDetail.objects().where(RepairRequestDetail.org == org.id)
     }
     assert details[old.id].reporter_phone == "" and details[old.id].reporter_name == "王小明"
     assert details[new.id].reporter_phone == "138 0000 1234"
-    follow = await RepairFollow.objects().where(RepairFollow.request == old.id).first()
+    follow = await GuestFollow.objects().where(GuestFollow.request == old.id).first()
     assert follow.phone == ""
     entry = (
         await AuditEntry.objects()
