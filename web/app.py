@@ -67,6 +67,7 @@ from web.routes.desk_new import DESK_NEW_HANDLERS
 from web.routes.edit import EDIT_HANDLERS
 from web.routes.feedback import FEEDBACK_HANDLERS
 from web.routes.follow import FOLLOW_HANDLERS
+from web.routes.handover import HANDOVER_HANDLERS
 from web.routes.me import ME_HANDLERS
 from web.routes.notification_settings import NOTIFICATION_SETTINGS_HANDLERS
 from web.routes.notifications import NOTIFICATION_HANDLERS
@@ -76,7 +77,8 @@ from web.routes.reports import REPORT_HANDLERS
 from web.routes.requests import REQUEST_HANDLERS
 from web.routes.sla import SLA_HANDLERS
 from web.routes.suggestions import SUGGESTION_HANDLERS
-from web.routes.work import WORK_HANDLERS
+from web.routes.tasks import TASK_HANDLERS
+from web.routes.teams import TEAM_HANDLERS
 from web.security import security_headers
 from web.sessions import RotatingSessionConfig
 from web.stores import LocalFileStore
@@ -242,7 +244,9 @@ def create_app(
             *STEP_HANDLERS,
             *EDIT_HANDLERS,
             *LIVE_HANDLERS,
-            *WORK_HANDLERS,
+            *TASK_HANDLERS,
+            *HANDOVER_HANDLERS,
+            *TEAM_HANDLERS,
             *FEEDBACK_HANDLERS,
             *SLA_HANDLERS,
             *NOTIFICATION_HANDLERS,

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
+from zoneinfo import ZoneInfo
 
-from core import parse
+from core import clock, parse, places
 from core.attachments import PreparedFile
 from core.descriptors import Label, ServiceType
 from core.i18n import gettext as _
@@ -70,6 +72,15 @@ class FormContext:
     for_others: bool = False
     given: Mapping[str, Any] = field(default_factory=dict)
     org: int | None = None
+    zone: str = "Asia/Shanghai"
+
+    @property
+    def time_zone(self) -> str:
+        """The zone local times are read in: the actor's (the organisation's), or the
+        ``zone`` a public page gives."""
+        if self.actor is not None:
+            return self.actor.time_zone
+        return self.zone
 
     @property
     def org_id(self) -> int:
@@ -112,6 +123,10 @@ class Field:
 
     def shown(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels
+
+    def inputs(self) -> tuple[str, ...]:
+        """The input names the field reads (its ``name`` and ``keeps``)."""
+        return (self.name, *self.keeps)
 
     def label_for(self, ctx: FormContext) -> str:
         label = self.others_label if ctx.for_others and self.others_label else self.label
@@ -306,6 +321,115 @@ def read_amount(values: Values, name: str, *, required: bool = False) -> Decimal
 
 
 @dataclass(frozen=True, kw_only=True)
+class DateTimeRange(Field):
+    """A start and an end (two ``datetime-local`` inputs, ``<name>_start`` and
+    ``<name>_end``, read in the organisation's time zone); the value is the pair in UTC.
+    The end must be after the start, at most ``max_hours`` later; with ``future`` the
+    start may not be in the past (a few minutes' grace)."""
+
+    max_hours: int = 24 * 14
+    future: bool = True
+    widget: ClassVar[str] = "datetime_range"
+    kind: ClassVar[str] = "datetime_range"
+
+    @property
+    def start_name(self) -> str:
+        return f"{self.name}_start"
+
+    @property
+    def end_name(self) -> str:
+        return f"{self.name}_end"
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.start_name, self.end_name, *self.keeps)
+
+    async def read(self, values: Values, ctx: FormContext) -> tuple[datetime, datetime] | None:
+        start_text, end_text = values.get(self.start_name), values.get(self.end_name)
+        if not start_text and not end_text and not self.required:
+            return None
+        zone = ZoneInfo(ctx.time_zone)
+        start, end = _local_moment(start_text, zone), _local_moment(end_text, zone)
+        if start is None:
+            values.error(self.start_name, _("Enter a date and time such as 2026-03-31 14:00."))
+        if end is None:
+            values.error(self.end_name, _("Enter a date and time such as 2026-03-31 15:00."))
+        if start is None or end is None:
+            return None
+        if end <= start:
+            values.error(self.end_name, _("The end must be after the start."))
+        elif end - start > timedelta(hours=self.max_hours):
+            values.error(
+                self.end_name,
+                _("At most %(n)d hours from the start.") % {"n": self.max_hours},
+            )
+        elif self.future and start < clock.now() - PAST_GRACE:
+            values.error(self.start_name, _("The start is in the past."))
+        else:
+            return start, end
+        return None
+
+    def typed(self, values: Values, ctx: FormContext) -> str:
+        return ""
+
+    def describe(self, ctx: FormContext) -> dict[str, Any]:
+        return {
+            **super().describe(ctx),
+            "inputs": [self.start_name, self.end_name],
+            "max_hours": self.max_hours,
+        }
+
+
+PAST_GRACE = timedelta(minutes=5)
+
+
+def _local_moment(text: str, zone: ZoneInfo) -> datetime | None:
+    """``YYYY-MM-DDTHH:MM`` (or with a space, or ISO with an offset) as an aware UTC
+    moment; a local time without an offset is in ``zone``. None for anything else."""
+    if not text or len(text) > 32:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceChoice(Field):
+    """A room of the organisation's places (``core.places``), chosen from a list of at
+    most ``limit`` rooms by code; the value is the room's row (with its floor and
+    building). Another organisation's room, or a building, is "choose one from the list"."""
+
+    name: str = "place"
+    label: Label = lambda _: _("Which room?")
+    limit: int = 500
+    widget: ClassVar[str] = "place"
+    kind: ClassVar[str] = "place"
+
+    async def read(self, values: Values, ctx: FormContext) -> dict[str, Any] | None:
+        text = values.get(self.name)
+        if not text:
+            if self.required:
+                values.error(self.name, _("Choose a room from the list."))
+            return None
+        place_id = parse.record_id(text)
+        room = await places.get(ctx.org_id, place_id) if place_id is not None else None
+        if room is None or room["kind"] != "room":
+            values.error(self.name, _("Choose a room from the list."))
+            return None
+        return room
+
+    async def prepare(self, values: Values, ctx: FormContext) -> Mapping[str, Any]:
+        rooms = await places.rooms(ctx.org_id, limit=self.limit)
+        return {"options": [(str(r["id"]), places.label(r)) for r in rooms]}
+
+    def typed(self, values: Values, ctx: FormContext) -> str:
+        return ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Photos(Field):
     """Photos (and PDFs unless ``accept`` says otherwise) sent with the request; the page
     reads the files after every other field is valid (a form with errors cannot keep
@@ -370,7 +494,7 @@ class ServiceForm:
 
     def keeps(self, channel: str) -> list[str]:
         """Input names a page may take from its address to prefill the form."""
-        return [n for f in self.for_channel(channel) for n in (f.name, *f.keeps)]
+        return [n for f in self.for_channel(channel) for n in f.inputs()]
 
     async def initial(self, values: dict[str, str], ctx: FormContext) -> dict[str, str]:
         """The values a fresh form starts with (``values``: the submit token and what

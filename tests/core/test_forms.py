@@ -3,8 +3,10 @@ field shows on, the request and facts a valid form makes, and the API's descript
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -16,6 +18,7 @@ from core.i18n import catalogs_loaded, load_catalogs, use_locale
 from core.lifecycle.forms import (
     Amount,
     Choice,
+    DateTimeRange,
     Field,
     FormContext,
     KindChoice,
@@ -183,3 +186,38 @@ def test_a_context_needs_an_organisation() -> None:
     with pytest.raises(ValueError):
         _ = FormContext(None, SERVICE, "qr").org_id
     assert _ctx().org_id == 1
+
+
+async def test_a_time_range_is_read_in_the_organisations_zone() -> None:
+    when = DateTimeRange(name="when", label=lambda _: "When", required=True, max_hours=4)
+    ctx = FormContext(None, SERVICE, "pwa", org=1, zone="Asia/Shanghai")
+    ahead = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)
+    day = ahead.strftime("%Y-%m-%d")
+    form = Form({"when_start": f"{day}T14:00", "when_end": f"{day}T15:30"})
+    with use_locale("en", "UTC"):
+        start, end = await when.read(form, ctx)
+    assert form.errors == {}
+    assert start.tzinfo is not None and start.astimezone(ZoneInfo("Asia/Shanghai")).hour == 14
+    assert end - start == timedelta(minutes=90)
+    cases = {
+        (f"{day}T15:00", f"{day}T14:00"): {"when_end": "The end must be after the start."},
+        (f"{day}T08:00", f"{day}T13:00"): {"when_end": "At most 4 hours from the start."},
+        ("2020-01-01T10:00", "2020-01-01T11:00"): {"when_start": "The start is in the past."},
+        ("tomorrow", f"{day}T14:00"): {
+            "when_start": "Enter a date and time such as 2026-03-31 14:00."
+        },
+    }
+    for (a, b), errors in cases.items():
+        bad = Form({"when_start": a, "when_end": b})
+        with use_locale("en", "UTC"):
+            assert await when.read(bad, ctx) is None
+        assert bad.errors == errors, (a, b)
+    empty = Form({})
+    with use_locale("en", "UTC"):
+        assert await when.read(empty, ctx) is None
+    assert set(empty.errors) == {"when_start", "when_end"}
+    optional = DateTimeRange(name="when", label=lambda _: "When")
+    assert await optional.read(Form({}), ctx) is None
+    # the page may prefill both inputs from its address, and the API is told their names
+    assert ServiceForm((when,)).keeps("pwa") == ["when_start", "when_end"]
+    assert when.describe(ctx)["inputs"] == ["when_start", "when_end"]

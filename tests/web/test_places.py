@@ -4,6 +4,8 @@ sticker opens without signing in (/p/place/<token>)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -113,3 +115,49 @@ def test_printouts_fetch_nothing_but_data_uris() -> None:
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
+
+
+async def test_a_room_picked_on_a_form_is_one_of_the_organisations(porg: OrgFixture) -> None:
+    from core.default_plugin import GENERAL
+    from core.lifecycle.forms import FormContext, PlaceChoice
+    from web.forms import Form
+
+    floor = await places.add(porg.id, "floor", "3 层", "A3")
+    room = await places.add(porg.id, "room", "A301", "A301", floor)
+    theirs = await places.add((await make_org(ROLES)).id, "room", "B101", "B101")
+    field = PlaceChoice(required=True)
+    ctx = FormContext(None, GENERAL, "pwa", org=porg.id)
+    picked = await field.read(Form({"place": str(room)}), ctx)
+    assert picked["id"] == room and picked["floor"] == "3 层"
+    assert (await field.prepare(Form({}), ctx))["options"] == [(str(room), "3 层 · A301")]
+    for bad in (str(theirs), str(floor), "x", ""):
+        form = Form({"place": bad})
+        assert await field.read(form, ctx) is None
+        assert form.errors == {"place": "Choose a room from the list."}, bad
+
+
+async def test_the_form_macro_draws_a_time_range_and_a_room_picker(app, porg: OrgFixture) -> None:
+    """Core draws every field type of a spec (here the two a booking form needs), with
+    each error under its own input."""
+    from core.default_plugin import GENERAL
+    from core.i18n import use_locale
+    from core.lifecycle.forms import DateTimeRange, FormContext, PlaceChoice, ServiceForm
+    from web.forms import Form
+    from web.service_forms import form_context
+
+    room = await places.add(porg.id, "room", "A301", "A301")
+    spec = ServiceForm((DateTimeRange(name="when", label=lambda _: _("When")), PlaceChoice()))
+    service = replace(GENERAL, form=spec)
+    ctx = FormContext(None, service, "pwa", org=porg.id)
+    form = Form({"when_start": "2026-03-31T14:00", "when_end": "nope", "place": str(room)})
+    form.error("when_end", "Enter a date and time such as 2026-03-31 15:00.")
+    template = app.state.jinja.from_string(
+        '{% from "macros/service_form.html" import service_fields with context %}'
+        "{{ service_fields(fields, form, extras, form_ctx) }}"
+    )
+    with use_locale("en", "UTC"):
+        html = template.render(form=form, **await form_context(form, ctx))
+    assert 'type="datetime-local" name="when_start" value="2026-03-31T14:00"' in html
+    assert 'name="when_end" value="nope" aria-invalid="true"' in html
+    assert "Enter a date and time such as 2026-03-31 15:00." in html
+    assert f'<option value="{room}" selected>A301</option>' in html

@@ -1,24 +1,31 @@
 """The reports page (/desk/reports): who may read it, the period, core's figures per
 service (exact numbers from requests with known timestamps), plugin sections of enabled
-plugins only, and a fixed number of queries."""
+plugins only, and a fixed number of queries.
+
+The app here has only core and the fixture plugin (tests/fixture_plugin): core's report
+needs none of the built-in plugins."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from core.clock import local_today
+from core.config import Settings
 from core.descriptors import Period
 from core.i18n import use_locale
 from core.identity.service import set_plugin_enabled
 from core.reports import MAX_DAYS, PeriodError, core_section, parse_period
 from core.tables import Rating, RequestEvent, ServiceRequest
 from tests.conftest import OrgFixture, QueryCounter, login, make_org
+from tests.fixtures import fixture_plugin
 
 ROLES = {
     "employee": ("employee",),
@@ -26,7 +33,7 @@ ROLES = {
     "admin": ("employee", "org_admin"),
     "auditor": ("employee", "auditor"),
     "dispatcher": ("employee", "dispatcher"),
-    "repairs_admin": ("employee", "service_admin:repairs"),
+    "fixture_admin": ("employee", "service_admin:fixture"),
 }
 MARCH = "/desk/reports?start=2026-03-01&end=2026-03-31"
 _numbers = count(1)
@@ -135,6 +142,12 @@ async def seed_general(org: OrgFixture) -> None:
 
 
 @pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Core and the fixture plugin only."""
+    return replace(settings, plugins_file=fixture_plugin(tmp_path / "plugins"))
+
+
+@pytest.fixture
 async def rorg(db) -> OrgFixture:
     return await make_org(ROLES)
 
@@ -175,7 +188,7 @@ async def test_who_may_read_the_reports(client: AsyncTestClient, rorg: OrgFixtur
     await login(client, rorg.logins["employee"])
     assert (await client.get("/desk/reports")).status_code == 403
     assert 'href="/desk/reports"' not in (await client.get("/me")).text
-    for who in ("auditor", "admin", "dispatcher", "repairs_admin"):
+    for who in ("auditor", "admin", "dispatcher", "fixture_admin"):
         client.cookies.clear()
         await login(client, rorg.logins[who])
         page = await client.get("/desk/reports")
@@ -234,14 +247,14 @@ async def test_core_figures_per_service_are_exact(app: Litestar, rorg: OrgFixtur
     await seed_general(rorg)
     other = await make_org(ROLES)
     await seed_general(other)  # another organisation's requests never count
-    await add_request(rorg, "repairs", utc("2026-03-10", 1))
+    await add_request(rorg, "fixture", utc("2026-03-10", 1))
     period = Period(date(2026, 3, 1), date(2026, 3, 31), "Asia/Shanghai")
     with use_locale("en"):
         section = await core_section(rorg.id, period, app.state.services)
         figures = {f.label(lambda s: s): (f.value, f.hint) for f in section.figures}
-    # rows in the services' order: repairs (order 10) before general (900)
+    # rows in the services' order: the fixture (order 10) before general (900)
     assert section.rows == (
-        ("Repairs", "1", "0", "—", "—", "0", "0", "—", "—"),
+        ("Fixture service", "1", "0", "—", "—", "0", "0", "—", "—"),
         ("General request", "4", "3", "2.0", "81.3", "1", "3", "4.0", "67%"),
     )
     assert figures["Requests submitted"] == ("5", "")
@@ -256,8 +269,8 @@ async def test_core_figures_per_service_are_exact(app: Litestar, rorg: OrgFixtur
     assert figures["Rated 4 or 5"] == ("67%", "")
     # a service admin's rows: their services only, totals from those rows
     with use_locale("en"):
-        mine = await core_section(rorg.id, period, app.state.services, {"repairs"})
-    assert [r[0] for r in mine.rows] == ["Repairs"]
+        mine = await core_section(rorg.id, period, app.state.services, {"fixture"})
+    assert [r[0] for r in mine.rows] == ["Fixture service"]
     assert mine.figures[0].value == "1"
 
 
@@ -279,26 +292,26 @@ async def test_a_service_admin_sees_only_their_services(
     client: AsyncTestClient, rorg: OrgFixture
 ) -> None:
     await seed_general(rorg)
-    await add_request(rorg, "repairs", utc("2026-03-10", 1))
-    await login(client, rorg.logins["repairs_admin"])
+    await add_request(rorg, "fixture", utc("2026-03-10", 1))
+    await login(client, rorg.logins["fixture_admin"])
     page = await client.get(MARCH)
     assert page.status_code == 200
     assert "Only the services you administer." in page.text
     assert "General request" not in page.text
-    assert '<th scope="row">Repairs</th>' in page.text and "Repairs by team" in page.text
+    assert '<th scope="row">Fixture service</th>' in page.text and "Fixture figures" in page.text
 
 
 async def test_a_disabled_plugin_adds_no_section(client: AsyncTestClient, rorg: OrgFixture) -> None:
     await login(client, rorg.logins["auditor"])
     page = await client.get(MARCH)
-    assert "Repairs by team" in page.text and "First-time fix rate" in page.text
-    await set_plugin_enabled(rorg.id, "repairs", False, rorg.users["admin"])
+    assert "Fixture figures" in page.text and "Fixture requests" in page.text
+    await set_plugin_enabled(rorg.id, "fixture", False, rorg.users["admin"])
     page = await client.get(MARCH)
     assert page.status_code == 200
     assert "All services" in page.text
-    assert "Repairs by team" not in page.text and "First-time fix rate" not in page.text
-    await set_plugin_enabled(rorg.id, "repairs", True, rorg.users["admin"])
-    assert "Repairs by team" in (await client.get(MARCH)).text
+    assert "Fixture figures" not in page.text and "Fixture requests" not in page.text
+    await set_plugin_enabled(rorg.id, "fixture", True, rorg.users["admin"])
+    assert "Fixture figures" in (await client.get(MARCH)).text
 
 
 async def test_the_query_count_does_not_grow_with_rows(
@@ -313,7 +326,7 @@ async def test_the_query_count_does_not_grow_with_rows(
     for i in range(30):
         rid = await add_request(
             rorg,
-            "repairs" if i % 2 else "general",
+            "fixture" if i % 2 else "general",
             utc("2026-03-10", i % 24),
             kind="it",
             responded=utc("2026-03-11"),
@@ -324,5 +337,5 @@ async def test_the_query_count_does_not_grow_with_rows(
     queries.reset()
     assert (await client.get(MARCH)).status_code == 200
     assert queries.count == before
-    # the actor (at most 3), core's 3 aggregates and the repairs plugin's 3
-    assert before <= 9
+    # the actor (at most 3), core's 3 aggregates and the fixture plugin's 1
+    assert before <= 7

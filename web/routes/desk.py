@@ -1,5 +1,7 @@
-"""The desk queue: a team's requests sorted by SLA due, filters in the URL, bulk assign,
-the request opening in a side panel (htmx) without losing the list."""
+"""The service desk (/desk): the dispatcher board (what waits, who has how much, assign
+by hand), and the queue: a team's requests sorted by SLA due, filters in the URL, bulk
+assign, the request opening in a side panel (htmx) without losing the list. Who may
+dispatch which service is decided here (:func:`dispatches`)."""
 
 from __future__ import annotations
 
@@ -7,27 +9,163 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_409_CONFLICT
 from piccolo.query import OrderByRaw
 
 from core.i18n import gettext as _
 from core.identity.actor import Actor
-from core.lifecycle.dispatch import assign
+from core.lifecycle.dispatch import assign, open_loads
 from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import ASSIGNABLE, AWAITING_DISPATCH, OPEN, IllegalTransition
 from core.tables import ServiceRequest, Team, TeamMember
-from web.auth import current_actor
+from web.auth import current_actor, visible_or_404
+from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
 from web.params import Offset, OptionalId
-from web.routes.work import dispatch_scope, dispatches
 from web.templating import render
 
 PAGE = 50
 MAX_OFFSET = 1000
 SHOW = ("open", "waiting", "assigned", "in_progress", "on_hold", "done")
+
+
+def dispatch_scope(request: Request[Any, Any, Any], actor: Actor) -> frozenset[str] | None:
+    """The services whose requests the actor works on the desk (assigns, hands over,
+    enters for someone); None for every service (dispatchers, org admins)."""
+    return request.app.state.services.dispatched_by(actor)
+
+
+def may_dispatch(request: Request[Any, Any, Any], actor: Actor) -> bool:
+    """Whether the actor dispatches any service: the desk's board, hand-overs and
+    requests entered for someone."""
+    scope = dispatch_scope(request, actor)
+    return scope is None or bool(scope)
+
+
+def dispatches(request: Request[Any, Any, Any], actor: Actor, service: str) -> bool:
+    scope = dispatch_scope(request, actor)
+    return scope is None or service in scope
+
+
+@get("/desk")
+async def dispatch_board(request: Request[Any, Any, Any]) -> Template:
+    actor = current_actor(request)
+    scope = dispatch_scope(request, actor)
+    if scope is not None and not scope:
+        raise PermissionDeniedException()
+    where = (ServiceRequest.org == actor.org_id) & ServiceRequest.status.is_in(
+        sorted(s.value for s in AWAITING_DISPATCH)
+    )
+    if scope is not None:
+        where &= ServiceRequest.service.is_in(sorted(scope))
+    waiting = await (
+        ServiceRequest.select(
+            ServiceRequest.id,
+            ServiceRequest.number,
+            ServiceRequest.service,
+            ServiceRequest.kind,
+            ServiceRequest.title,
+            ServiceRequest.priority,
+            ServiceRequest.location,
+            ServiceRequest.team_id,
+            ServiceRequest.updated_at,
+            ServiceRequest.version,
+            ServiceRequest.requester.display_name.as_alias("requester_name"),
+        )
+        .where(where)
+        .order_by(ServiceRequest.id)
+        .limit(100)
+    )
+    team_where = (Team.org == actor.org_id) & Team.active.eq(True)
+    if scope is not None:
+        team_where &= Team.service.is_in(sorted(scope))
+    members = await TeamMember.select(
+        TeamMember.user,
+        TeamMember.on_duty,
+        TeamMember.team.service.as_alias("service"),
+        TeamMember.user.display_name.as_alias("name"),
+    ).where(
+        (TeamMember.org == actor.org_id)
+        & TeamMember.team.id.is_in(Team.select(Team.id).where(team_where))
+    )
+    agents: dict[int, Any] = {}
+    by_service: dict[str, dict[int, Any]] = {}
+    for m in members:
+        agent = agents.setdefault(m["user"], {"name": m["name"], "on_duty": False})
+        agent["on_duty"] |= m["on_duty"]
+        by_service.setdefault(m["service"], {})[m["user"]] = agent
+    loads = await open_loads(actor.org_id, list(agents))
+
+    def ranked(group: dict[int, Any]) -> list[tuple[int, Any]]:
+        return sorted(group.items(), key=lambda a: (not a[1]["on_duty"], loads.get(a[0], 0)))
+
+    return await render(
+        request,
+        "work/board.html",
+        {
+            "waiting": waiting,
+            "agents": ranked(agents),
+            "agents_for": {service: ranked(group) for service, group in by_service.items()},
+            "loads": loads,
+            "services": request.app.state.services,
+        },
+    )
+
+
+async def service_team_of(org_id: int, user_id: int, service: str) -> int | None:
+    """The agent's active team for ``service`` (the first), or None when they are in none."""
+    row = await (
+        TeamMember.select(TeamMember.team)
+        .where(
+            (TeamMember.org == org_id)
+            & (TeamMember.user == user_id)
+            & TeamMember.team.id.is_in(
+                Team.select(Team.id).where(
+                    (Team.org == org_id) & (Team.service == service) & Team.active.eq(True)
+                )
+            )
+        )
+        .order_by(TeamMember.team)
+        .first()
+    )
+    return row["team"] if row else None
+
+
+@post("/desk/assign/{number:str}")
+async def manual_assign(request: Request[Any, Any, Any], number: FromPath[str]) -> Redirect:
+    actor = current_actor(request)
+    row = await visible_or_404(actor, number)
+    if not dispatches(request, actor, row["service"]):
+        raise PermissionDeniedException()
+    if row["status"] not in ASSIGNABLE:
+        raise Refused(
+            _("Work on this request has started: hand it over from its page, with a reason."),
+            HTTP_409_CONFLICT,
+        )
+    form = await Form.read(request)
+    agent = form.id("agent")
+    team = await service_team_of(actor.org_id, agent, row["service"]) if agent else None
+    if team is None:
+        raise Refused(_("Choose an agent of a team of this request's service."), 422)
+    try:
+        await assign(
+            actor,
+            actor.org_id,
+            row["id"],
+            agent,
+            team,
+            "dispatcher",
+            expected_version=form.version(),
+        )
+    except (IllegalTransition, Conflict) as exc:
+        raise changed_meanwhile() from exc
+    announce(request, actor.org_id, number)
+    flash(request, category="success", message=_("Assigned."))
+    return Redirect("/desk", status_code=303)
 
 
 async def _teams_for(request: Request[Any, Any, Any], actor: Actor) -> list[dict[str, Any]]:
@@ -199,4 +337,4 @@ async def bulk_assign(request: Request[Any, Any, Any]) -> Redirect:
     return Redirect(back, status_code=303)
 
 
-DESK_HANDLERS = [queue, bulk_assign]
+DESK_HANDLERS = [dispatch_board, manual_assign, queue, bulk_assign]

@@ -24,8 +24,8 @@ from core.lifecycle.submit import Submitted
 from core.tables import User
 from web.auth import current_actor
 from web.forms import Form
+from web.routes.desk import dispatches, may_dispatch
 from web.routes.requests import show_submitted
-from web.routes.work import dispatches, may_dispatch
 from web.service_forms import form_context, prefilled, submit_token
 from web.templating import render
 

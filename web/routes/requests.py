@@ -41,7 +41,7 @@ from web.forms import Form
 from web.live import announce
 from web.params import Cursor
 from web.routes.approvals import step_label
-from web.routes.work import handover_options
+from web.routes.handover import handover_options
 from web.service_forms import form_context, prefilled, read_service_form, submit_token
 from web.templating import render
 from web.uploads import UPLOADS, limits_of, storage_of

@@ -17,7 +17,10 @@ from plugins.repairs.assets import REPEAT_COUNT, REPEAT_WINDOW, new_token
 from plugins.repairs.report import sections
 from plugins.repairs.tables import RepairAsset, RepairRequestDetail, RepairWorkItem
 from tests.conftest import OrgFixture, QueryCounter, login, make_org
-from tests.web.test_reports import ROLES, add_request, reopen, utc
+from tests.web.test_reports import ROLES as CORE_ROLES
+from tests.web.test_reports import add_request, reopen, utc
+
+ROLES = {**CORE_ROLES, "repairs_admin": ("employee", "service_admin:repairs")}
 
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31), "Asia/Shanghai")
 
