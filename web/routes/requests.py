@@ -236,7 +236,6 @@ async def detail_page(
             "service": service,
             "events": events,
             "files": files,
-            "files_by_id": {f["id"]: f for f in files},
             "can_attach": attachments.can_attach(actor, row),
             "upload_limits": limits_of(request),
             "can_edit": row["status"] in EDITABLE and may_edit(actor, row),
