@@ -293,7 +293,10 @@ def test_request_submitted_on_phone_updates_live_on_a_second_device(
         second.locator("form[action='/login'] button[type=submit]").click()
         second.wait_for_url(phone.url("/"))
         second.goto(phone.url(f"/requests/{number}"))
-        second.once("dialog", lambda dialog: dialog.accept())
+        # cancel is a secondary button that opens a sheet with the question and reason
+        expect(second.locator("button[data-action=cancel]")).to_be_hidden()
+        second.locator("[data-action-open=cancel]").click()
+        second.locator("#f-note-cancel").fill("不需要了")
         second.locator("button[data-action=cancel]").click()
         expect(second.locator("#live .request-head .status")).to_have_text(zh("Cancelled"))
     finally:
