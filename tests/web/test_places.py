@@ -119,6 +119,7 @@ def test_printouts_fetch_nothing_but_data_uris() -> None:
 
 async def test_a_room_picked_on_a_form_is_one_of_the_organisations(porg: OrgFixture) -> None:
     from core.default_plugin import GENERAL
+    from core.i18n import use_locale
     from core.lifecycle.forms import FormContext, PlaceChoice
     from web.forms import Form
 
@@ -132,7 +133,8 @@ async def test_a_room_picked_on_a_form_is_one_of_the_organisations(porg: OrgFixt
     assert (await field.prepare(Form({}), ctx))["options"] == [(str(room), "3 层 · A301")]
     for bad in (str(theirs), str(floor), "x", ""):
         form = Form({"place": bad})
-        assert await field.read(form, ctx) is None
+        with use_locale("en", "UTC"):
+            assert await field.read(form, ctx) is None
         assert form.errors == {"place": "Choose a room from the list."}, bad
 
 
