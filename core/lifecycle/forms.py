@@ -269,13 +269,14 @@ class KindChoice(Choice):
         return [(kind.code, kind.label(_)) for kind in ctx.service.kinds]
 
 
-def _priority_labels() -> tuple[tuple[str, Label], ...]:
-    return (
-        ("low", lambda _: _("Low")),
-        ("normal", lambda _: _("Normal")),
-        ("high", lambda _: _("High")),
-        ("urgent", lambda _: _("Urgent")),
-    )
+# Each priority code (``submit.PRIORITIES``) with its label: the form's choices and
+# what pages call a request's urgency (``priority_label``).
+PRIORITY_LABELS: tuple[tuple[str, Label], ...] = (
+    ("low", lambda _: _("Low")),
+    ("normal", lambda _: _("Normal")),
+    ("high", lambda _: _("High")),
+    ("urgent", lambda _: _("Urgent")),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,12 +285,12 @@ class PriorityChoice(Choice):
 
     name: str = "priority"
     label: Label = lambda _: _("How urgent?")
-    choices: tuple[tuple[str, Label], ...] = field(default_factory=_priority_labels)
+    choices: tuple[tuple[str, Label], ...] = PRIORITY_LABELS
     default: str = "normal"
     missing: Label | None = lambda _: _("Choose a priority from the list.")
 
 
-assert tuple(v for v, _l in _priority_labels()) == PRIORITIES
+assert tuple(v for v, _l in PRIORITY_LABELS) == PRIORITIES
 
 
 @dataclass(frozen=True, kw_only=True)

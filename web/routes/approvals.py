@@ -5,7 +5,6 @@ delegation while away, and the post-audit queue of filed (备案) requests on th
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from litestar import Request, get, post
@@ -29,6 +28,7 @@ from core.lifecycle.approvals import (
     decide,
     fact_text,
 )
+from core.lifecycle.forms import read_amount
 from core.lifecycle.routing import (
     NotYourStep,
     decide_step,
@@ -50,7 +50,6 @@ from web.templating import render
 admin_only = [permission_required(ADMIN)]
 MAX_STEPS = 4
 MAX_LEVELS_UP = 10  # a department head this many levels above the requester's department
-MAX_AMOUNT = Decimal("999999999999")  # below the 14-digit amount column
 
 
 # -- my approvals ----------------------------------------------------------------------
@@ -301,17 +300,6 @@ async def rules_page(request: Request[Any, Any, Any]) -> Template:
     return await _rules_page(request)
 
 
-def parse_amount(form: Form, name: str) -> Decimal | None:
-    """An optional amount in ¥ (two decimals); a bad one is a field error."""
-    return form.decimal(
-        name,
-        Decimal(0),
-        MAX_AMOUNT,
-        _("Enter an amount such as 5000 or 199.50."),
-        required=False,
-    )
-
-
 async def _read_rule(request: Request[Any, Any, Any], form: Form, org_id: int) -> dict[str, Any]:
     services = request.app.state.services
     values: dict[str, Any] = {
@@ -343,8 +331,8 @@ async def _read_rule(request: Request[Any, Any, Any], form: Form, org_id: int) -
                 _("Unknown kinds for this service: %(kinds)s") % {"kinds": ", ".join(unknown)},
             )
     values["kinds"] = kinds
-    values["min_amount"] = parse_amount(form, "min_amount")
-    values["max_amount"] = parse_amount(form, "max_amount")
+    values["min_amount"] = read_amount(form, "min_amount")
+    values["max_amount"] = read_amount(form, "max_amount")
     if (
         values["min_amount"] is not None
         and values["max_amount"] is not None
@@ -538,7 +526,7 @@ async def rule_test(request: Request[Any, Any, Any]) -> Template:
     service = form.get("service")
     if services.get(service) is None:
         form.error("service", _("Choose a service from the list."))
-    amount = parse_amount(form, "amount")
+    amount = read_amount(form, "amount")
     login = normalise_login(form.get("requester"))
     requester = (
         await User.select(User.id, User.department)

@@ -23,6 +23,7 @@ from core.i18n import gettext as _
 from core.identity.actor import Actor
 from core.lifecycle import inbox
 from core.lifecycle.editing import Edit, NotEditable, edit_request, may_edit
+from core.lifecycle.forms import read_amount
 from core.lifecycle.kernel import Conflict
 from core.lifecycle.states import EDITABLE, IllegalTransition, Status
 from core.lifecycle.submit import PRIORITIES
@@ -30,7 +31,6 @@ from web.auth import current_actor
 from web.errors import Refused, changed_meanwhile
 from web.forms import Form
 from web.live import announce
-from web.routes.approvals import parse_amount
 from web.routes.requests import priority_label, read_common_fields
 from web.templating import render
 
@@ -95,7 +95,7 @@ def read_edit(form: Form, row: dict[str, Any], asks_amount: bool) -> Edit | None
     title, description, location, priority = read_common_fields(form)
     amount: Decimal | None = row["amount"]
     if asks_amount:
-        amount = parse_amount(form, "amount")
+        amount = read_amount(form, "amount")
         # optional on a service that asks for it, but an amount once given stays: removing
         # it would route the request past the approval its amount needs
         if amount is None and "amount" not in form.errors and row["amount"] is not None:

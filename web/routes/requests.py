@@ -23,7 +23,7 @@ from core.lifecycle.actions import ActionRefused, offered
 from core.lifecycle.core_actions import CANCEL
 from core.lifecycle.editing import may_edit
 from core.lifecycle.feedback import TAGS
-from core.lifecycle.forms import FormContext, form_of, read_amount, submit_form
+from core.lifecycle.forms import PRIORITY_LABELS, FormContext, form_of, read_amount, submit_form
 from core.lifecycle.kernel import Conflict
 from core.lifecycle.outlook import outlook
 from core.lifecycle.routing import approval_chain
@@ -49,12 +49,8 @@ from web.uploads import UPLOADS, limits_of, storage_of
 
 def priority_label(code: str) -> str:
     """The priority ``code`` (one of ``PRIORITIES``) in the current language."""
-    return {
-        "low": _("Low"),
-        "normal": _("Normal"),
-        "high": _("High"),
-        "urgent": _("Urgent"),
-    }.get(code, code)
+    label = dict(PRIORITY_LABELS).get(code)
+    return label(_) if label else code
 
 
 def _service_or_404(request: Request[Any, Any, Any], actor: Actor, slug: str) -> Any:
